@@ -1,0 +1,466 @@
+"""Requests by e-mail: a mail to intake@ becomes a draft held for the candidate's confirmation,
+with an automatic answer showing what coaches would see and the confirmation link; delivery
+reports and complaints to bounces@ mark an address undeliverable and take it off the newsletter.
+
+Each function does its whole work in the transaction that also marks the queued message done
+(``mail_queue.finish_in``), so a message is processed exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from consent_store.enums import Channel, ContactKind, OutboxState, RecipientKind
+from consent_store.inbound import InboundRepository
+from consent_store.models import ContactPoint, IntakeRequest, OutboxMessage, Subject
+from consent_store.unit_of_work import UnitOfWork
+from intake import contacts, identifiers
+from intake.contacts import ContactValue, InvalidEmail
+from intake.core import Core
+from intake.links import Links
+from intake.messages import RenderedMessage
+from intake.services import mail_queue, newsletter, outbox, requests, subjects
+from intake.services.mail_queue import Claim
+from intake.services.newsletter import BounceKind
+from intake.texts import pick_language
+from intake.texts.dates import long_date
+
+REPLY_WINDOW = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMail:
+    """A mail to intake@ as the adapter read it: facts only, no decisions."""
+
+    envelope_sender: str  # "" or "<>" for the null sender
+    from_address: str | None
+    message_id: str | None
+    subject: str
+    body: str  # the sender's own words: quotes, signature and forward headers removed
+    language_hint: str | None  # Content-Language / Accept-Language
+    attachments: int  # not stored; the candidate is told
+    references: tuple[str, ...] = ()
+    # The headers that matter for loop prevention, lower-case names (auto-submitted,
+    # precedence, list-id, list-unsubscribe, list-post, x-auto-response-suppress, x-loop).
+    headers: Mapping[str, str] = field(default_factory=dict)
+    is_report: bool = False  # multipart/report: a delivery or read report
+
+
+_ROBOT_LOCAL_PARTS = frozenset(
+    {"mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply", "bounce", "bounces"}
+)
+_LIST_HEADERS = ("list-id", "list-unsubscribe", "list-post", "list-help")
+
+
+def domain_of(address: str | None) -> str:
+    return (address or "").rpartition("@")[2].strip("<> ").lower()
+
+
+def auto_submitted(headers: Mapping[str, str]) -> bool:
+    """``Auto-Submitted`` says a machine sent the mail (RFC 3834)."""
+    value = headers.get("auto-submitted", "").split(";")[0].strip().lower()
+    return bool(value) and value != "no"
+
+
+def why_no_answer(mail: IncomingMail, our_domain: str) -> str | None:
+    """RFC 3834 and common sense: why this mail must not get an automatic answer, if so."""
+    headers = mail.headers
+    sender = mail.envelope_sender.strip()
+    if sender in ("", "<>"):
+        return "null_sender"
+    if auto_submitted(headers):
+        return "auto_submitted"
+    if headers.get("precedence", "").strip().lower() in ("bulk", "list", "junk"):
+        return "precedence"
+    if any(name in headers for name in _LIST_HEADERS):
+        return "mailing_list"
+    if headers.get("x-auto-response-suppress", "").strip().lower() not in ("", "none"):
+        return "response_suppressed"
+    ours = our_domain.lower()
+    if (
+        ours in {domain_of(sender), domain_of(mail.from_address), domain_of(mail.message_id)}
+        or ours in headers.get("x-loop", "").lower()
+    ):
+        return "own_mail"
+    for address in (sender, mail.from_address or ""):
+        local = address.rpartition("@")[0].strip("<> ").lower()
+        if local in _ROBOT_LOCAL_PARTS or local.endswith("-request") or local.startswith("owner-"):
+            return "robot_sender"
+    if mail.is_report:
+        return "report"
+    return None
+
+
+# Word beginnings per topic, Dutch and English; "|" separates them.
+_TOPIC_WORDS: Mapping[str, str] = {
+    "job_search": "sollicit|vacature|baan zoek|werk zoek|cv|job search|job application|applying for|"
+    "interview|resume|werkloos|unemployed",
+    "career": "loopbaan|carrière|carriere|career|overstap|switch|omscholing|ander werk|"
+    "volgende stap|next step",
+    "leadership": "leidinggev|leiderschap|manager|leadership|team|samenwerk|collega",
+    "wellbeing": "werkdruk|stress|balans|overspannen|burn-out|burnout|workload|work-life|balance",
+    "reintegration": "re-integratie|reïntegratie|reintegratie|terugkeer|ziekteverzuim|arbodienst|"
+    "bedrijfsarts|return to work|sick leave",
+    "study": "studie|studeren|opleiding|studiekeuze|beroepskeuze|study|degree|university|"
+    "universiteit|hbo|mbo",
+    "entrepreneurship": "ondernem|eigen bedrijf|zzp|freelance|start-up|startup|business|zelfstandig",
+}
+_TOPIC_PATTERNS = {
+    topic: re.compile(r"\b(" + "|".join(re.escape(w) for w in words.split("|")) + ")")
+    for topic, words in _TOPIC_WORDS.items()
+}
+
+
+def guess_topic(text: str) -> str:
+    """The topic whose words occur most in ``text``; ``other`` unless one clearly leads."""
+    lowered = text.lower()
+    scores = {topic: len(pattern.findall(lowered)) for topic, pattern in _TOPIC_PATTERNS.items()}
+    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    (best, top), (_, second) = ranked[0], ranked[1]
+    return best if top > 0 and top > second else "other"
+
+
+_SUBJECT_PREFIX = re.compile(r"^\s*((re|fwd?|fw|aw|antw|doorst|wg|tr|sv)\s*(\[\d+\])?\s*:\s*)+", re.I)
+_GENERIC_SUBJECTS = frozenset(
+    {"", "vraag", "hulpvraag", "question", "request", "coaching", "coach", "intake"}
+)
+
+
+def compose(subject: str, body: str, limit: int) -> tuple[str, bool]:
+    """The request text: a meaningful subject line, then the body; cut at ``limit`` characters
+    (at a paragraph, line or word boundary). Returns the text and whether it was cut."""
+    subject = _SUBJECT_PREFIX.sub("", subject or "").strip()
+    body = body.strip()
+    parts = [body]
+    if subject.lower() not in _GENERIC_SUBJECTS and subject.lower() not in body.lower():
+        parts.insert(0, subject)
+    text = "\n\n".join(p for p in parts if p)
+    if len(text) <= limit:
+        return text, False
+    cut = text[:limit]
+    for boundary in ("\n\n", "\n", " "):
+        at = cut.rfind(boundary)
+        if at > limit // 2:
+            cut = cut[:at]
+            break
+    return cut.rstrip(), True
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    outcome: str  # draft, no_text, ignored:<reason>, claim_lost, or error:<type> (to be retried)
+    request_id: uuid.UUID | None = None
+    reference: str | None = None
+
+
+def _sender(core: Core, mail: IncomingMail) -> ContactValue | None:
+    try:
+        return contacts.email(mail.from_address or mail.envelope_sender)
+    except InvalidEmail:
+        return None
+
+
+async def answer_requests(core: Core, batch: Sequence[tuple[Claim, IncomingMail]]) -> list[Answered]:
+    """Answer mails to intake@: each becomes a draft held for confirmation (original encrypted,
+    anonymised text, topic guessed) with the automatic answer queued in the outbox; or nothing,
+    for automatic mail (RFC 3834), a sender we cannot answer, a Message-ID we made a request of
+    before, or beyond ``auto_replies_per_day`` answers to one address.
+
+    One transaction for the batch, which also marks each mail processed. If it fails, each mail
+    is tried alone, so that one bad mail is retried later (with backoff) without the others."""
+    try:
+        async with core.uow() as uow:
+            results = await _answer_batch(uow, core, batch)
+            await uow.commit()
+        return [results[claimed.id] for claimed, _ in batch]
+    except Exception:
+        if len(batch) == 1:
+            raise
+    answered = []
+    for claimed, mail in batch:
+        try:
+            answered.append(await answer_request(core, claimed, mail))
+        except Exception as exc:
+            await mail_queue.retry_later(core, claimed, type(exc).__name__)
+            answered.append(Answered(f"error:{type(exc).__name__}"))
+    return answered
+
+
+async def answer_request(core: Core, claimed: Claim, mail: IncomingMail) -> Answered:
+    return (await answer_requests(core, [(claimed, mail)]))[0]
+
+
+async def _answer_batch(
+    uow: UnitOfWork, core: Core, batch: Sequence[tuple[Claim, IncomingMail]]
+) -> dict[uuid.UUID, Answered]:
+    # Everything the batch needs to know is read up front, a query per kind of fact, and every
+    # row is written by one flush at the commit: the cost per mail is in Python, not round trips.
+    settings = core.settings
+    queue = InboundRepository(uow.session)
+    now = core.clock.now()
+    held = await mail_queue.finish_many_in(uow, core, [claimed for claimed, _ in batch])
+    senders = {claimed.id: _sender(core, mail) for claimed, mail in batch}
+    indexes = {key: subjects.blind_index(core, a) for key, a in senders.items() if a is not None}
+    await queue.serialise_all(set(indexes.values()))
+    replies = await queue.replies_by_index(set(indexes.values()), now - REPLY_WINDOW)
+    refs = {claimed.id: (mail.message_id or "").strip()[:255] or None for claimed, mail in batch}
+    seen_refs = await queue.source_refs_taken([r for r in refs.values() if r])
+    known = await queue.email_contacts(set(indexes.values()))
+    pseudonyms = await _free(queue.pseudonyms_taken, identifiers.pseudonym, len(batch))
+    references = await _free(queue.references_taken, identifiers.request_reference, len(batch))
+
+    results: dict[uuid.UUID, Answered] = {}
+    todo: list[tuple[Claim, IncomingMail, ContactValue, str, str | None, str | None]] = []
+    for claimed, mail in batch:
+        if claimed.id not in held:
+            results[claimed.id] = Answered("claim_lost")
+            continue
+        address, index, ref = senders[claimed.id], indexes.get(claimed.id), refs[claimed.id]
+        reason = why_no_answer(mail, settings.mail_domain)
+        if reason is None and (address is None or index is None):
+            reason = "no_sender"
+        elif reason is None and index and settings.auto_replies_per_day:
+            if replies.get(index, 0) >= settings.auto_replies_per_day:
+                reason = "rate_limited"
+        if reason is None and ref and ref in seen_refs:
+            reason = "duplicate"
+        if reason is not None or address is None or index is None:
+            results[claimed.id] = Answered(f"ignored:{reason}")
+            continue
+        hint = pick_language(mail.language_hint) if mail.language_hint else None
+        todo.append((claimed, mail, address, index, ref, hint))
+        replies[index] = replies.get(index, 0) + 1
+        if ref:
+            seen_refs.add(ref)
+
+    # Rows that others refer to are written first (the models have foreign keys but no
+    # relationships, so one flush would not order them): subjects, then keys and contact
+    # points, then requests and the rest.
+    new_subjects: dict[str, tuple[Subject, ContactValue]] = {}
+    for _, _, address, index, _, hint in todo:
+        if index not in known and index not in new_subjects:
+            subject = subjects.new(
+                uow, core, locale=hint or settings.default_locale, pseudonym=pseudonyms.pop()
+            )
+            new_subjects[index] = (subject, address)
+    if new_subjects:
+        await uow.session.flush()
+    for index, (subject, address) in new_subjects.items():
+        uow.create_subject_key(subject.id)
+        known[index] = (subject, await subjects.new_contact(uow, core, subject, address))
+    await uow.session.flush()
+    for claimed, mail, _, index, ref, hint in todo:
+        await asyncio.sleep(0)  # a batch is CPU work: let the SMTP sessions run in between
+        subject, point = known[index]
+        point.unreachable = False  # they just wrote from it
+        results[claimed.id] = await _answer(uow, core, subject, point, mail, hint, ref, references.pop())
+        queue.record_reply(index, now)
+    await uow.session.flush()
+    await queue.record_outcomes({key: answered.outcome[:32] for key, answered in results.items()})
+    return results
+
+
+async def _free(
+    taken: Callable[[Sequence[str]], Awaitable[set[str]]], draw: Callable[[], str], count: int
+) -> list[str]:
+    """``count`` random identifiers that are not in use, checked with one query (usually)."""
+    free: set[str] = set()
+    while len(free) < count:
+        drawn = {draw() for _ in range(count - len(free))}
+        free |= drawn - await taken(list(drawn))
+    return list(free)
+
+
+async def _answer(
+    uow: UnitOfWork,
+    core: Core,
+    subject: Subject,
+    point: ContactPoint,
+    mail: IncomingMail,
+    hint: str | None,
+    source_ref: str | None,
+    reference: str,
+) -> Answered:
+    settings = core.settings
+    text, truncated = compose(mail.subject, mail.body, settings.max_request_chars)
+    headers = _reply_headers(mail)
+    if not text:
+        language = hint or subject.locale
+        message = core.texts.message(
+            "no_text",
+            language,
+            folder="mail",
+            headers=headers,
+            attachments=mail.attachments,
+            intake_address=f"intake@{settings.mail_domain}",
+        )
+        await outbox.enqueue(
+            uow,
+            core,
+            channel=Channel.EMAIL,
+            recipient_kind=RecipientKind.SUBJECT,
+            recipient_id=subject.id,
+            message=message,
+            concerns_subject_id=subject.id,
+        )
+        answered = Answered("no_text")
+    else:
+        request, preview = await requests.draft_in(
+            uow,
+            core,
+            subject,
+            channel=Channel.EMAIL,
+            topic=guess_topic(text),
+            text=text,
+            language=hint,
+            hold_for_confirmation=True,
+            source_ref=source_ref,
+            contact_point_id=point.id,
+            reference=reference,
+            flush=False,
+        )
+        language = hint or preview.language
+        await outbox.to_candidate(
+            uow, core, request, _auto_reply(core, request, language, mail, truncated, headers)
+        )
+        answered = Answered("draft", request.id, request.reference)
+    subject.locale = language
+    subject.last_active_at = core.clock.now()
+    return answered
+
+
+def _links(core: Core) -> Links:
+    return Links(core.settings.public_url, core.tokens)
+
+
+def _reply_headers(mail: IncomingMail) -> dict[str, str]:
+    headers = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+    if mail.message_id:
+        headers["In-Reply-To"] = mail.message_id
+        headers["References"] = " ".join([*mail.references[-10:], mail.message_id])
+    return headers
+
+
+def _auto_reply(
+    core: Core,
+    request: IntakeRequest,
+    language: str,
+    mail: IncomingMail,
+    truncated: bool,
+    headers: dict[str, str],
+) -> RenderedMessage:
+    url = _links(core).confirm(request.id.hex)
+    expires = request.expires_at or core.clock.now() + core.settings.confirmation_ttl
+    return core.texts.message(
+        "auto_reply",
+        language,
+        folder="mail",
+        headers=headers,
+        reference=request.reference,
+        anonymised=request.anonymised_text,
+        confirm_url=url,
+        special_category=request.special_category,
+        attachments=mail.attachments,
+        truncated=truncated,
+        max_chars=core.settings.max_request_chars,
+        expires_on=long_date(expires.date(), language),
+        ttl_days=core.settings.retention_unconfirmed_days,
+    )
+
+
+# Delivery reports and complaints ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """What a report to bounces@ says, as the adapter read it: a delivery status notification
+    (RFC 3464) or a feedback-loop complaint (ARF, RFC 5965)."""
+
+    original_message_ids: tuple[str, ...]  # Message-IDs of our mail that it reports on
+    failed: tuple[str, ...]  # recipients with a permanent failure (action failed, status 5.x.x)
+    delayed: tuple[str, ...] = ()  # recipients with a temporary failure (status 4.x.x)
+    complaint: bool = False  # the recipient marked our mail as spam (Feedback-Type abuse)
+    complainants: tuple[str, ...] = ()  # who complained, when the report says (Original-Rcpt-To)
+
+
+def _by_index(core: Core, addresses: Sequence[str]) -> dict[str, ContactValue]:
+    found = {}
+    for address in addresses:
+        try:
+            value = contacts.email(address)
+        except InvalidEmail:
+            continue
+        found[subjects.blind_index(core, value)] = value
+    return found
+
+
+async def apply_delivery_report(core: Core, claimed: Claim, report: DeliveryReport) -> str:
+    """Act on a report about mail we sent. It counts only if it refers to a message we actually
+    sent to that address (by its Message-ID in the outbox), so a forged report cannot silence
+    someone else's address.
+
+    A permanent failure marks the address undeliverable and takes it off the newsletter
+    (``newsletter.bounce_in``: suppressed, a ledger withdrawal if it was subscribed). A
+    complaint does the same, for newsletter mail only (an issue or a sign-up confirmation):
+    a candidate's mail about their own request keeps coming. Temporary failures change
+    nothing."""
+    async with core.uow() as uow:
+        if not await mail_queue.finish_in(uow, core, claimed, "pending"):
+            return "claim_lost"
+        failed = _by_index(core, report.failed)
+        complainants = _by_index(core, report.complainants)
+        marked = coach = matched = complained = 0
+        for message_id in dict.fromkeys(m.strip() for m in report.original_message_ids if m.strip()):
+            sent = await uow.session.scalar(
+                select(OutboxMessage).where(
+                    OutboxMessage.delivery_ref == message_id,
+                    OutboxMessage.channel == Channel.EMAIL,
+                    OutboxMessage.state == OutboxState.SENT,
+                )
+            )
+            if sent is None:
+                continue
+            matched += 1
+            if sent.recipient_kind is RecipientKind.COACH:
+                coach += 1  # coaches' addresses are the operator's to fix
+                continue
+            points = await uow.contacts.for_subject(sent.recipient_id, ContactKind.EMAIL)
+            evidence = f"delivery report on {message_id}"[:255]
+            for value in [failed[p.blind_index] for p in points if p.blind_index in failed]:
+                await newsletter.bounce_in(uow, core, value, BounceKind.HARD, evidence=evidence)
+                marked += 1
+            if report.complaint and sent.kind in newsletter.KINDS:
+                targets = [complainants[p.blind_index] for p in points if p.blind_index in complainants]
+                if not report.complainants:  # feedback loops often leave the recipient out
+                    address = await newsletter.address_of(uow, sent)
+                    targets = [address] if address is not None else []
+                for value in targets:
+                    await newsletter.bounce_in(
+                        uow, core, value, BounceKind.COMPLAINT, evidence=f"complaint on {message_id}"[:255]
+                    )
+                    complained += 1
+        outcome = _report_outcome(report, marked=marked, complained=complained, coach=coach, matched=matched)
+        await mail_queue.record_outcome_in(uow, claimed, outcome)
+        await uow.commit()
+        return outcome
+
+
+def _report_outcome(report: DeliveryReport, *, marked: int, complained: int, coach: int, matched: int) -> str:
+    if marked:
+        return "bounce:marked"
+    if complained:
+        return "complaint:unsubscribed"
+    if coach:
+        return "bounce:coach"
+    if not matched:
+        return "bounce:unmatched"
+    if report.complaint:  # about a candidate's own mail, or naming someone it was not sent to
+        return "complaint:ignored"
+    return "bounce:soft" if report.delayed else "bounce:not_failed"
