@@ -1,0 +1,77 @@
+"""Assembling the bot: the aiogram ``Bot`` pointed at the configured Bot API server, and the
+``Dispatcher`` with its middlewares and routers."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.middleware import FSMContextMiddleware
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.strategy import FSMStrategy
+from aiogram.types import BotCommand
+from aiogram.utils.token import TokenValidationError
+
+from bot.i18n import Talk
+from bot.middlewares import Context, Throttle, Tracker
+from bot.routers import all_routers
+from intake.core import Core
+from intake.errors import ConfigurationError
+from intake.settings import Settings
+
+# (Dutch name, English name, description key). Both names always work in both languages.
+COMMANDS = (
+    ("start", "start", "start"),
+    ("help", "help", "help"),
+    ("privacy", "privacy", "privacy"),
+    ("toestemming", "consent", "consent"),
+    ("intrekken", "withdraw", "withdraw"),
+    ("mijngegevens", "mydata", "mydata"),
+    ("verwijderen", "delete", "delete"),
+    ("afmelden", "unsubscribe", "unsubscribe"),
+    ("taal", "language", "language"),
+)
+
+
+def create_bot(settings: Settings) -> Bot:
+    if settings.telegram_token is None:
+        raise ConfigurationError("INTAKE_TELEGRAM_TOKEN is not set")
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/")))
+    try:
+        return Bot(settings.telegram_token.get_secret_value(), session=session)
+    except TokenValidationError:
+        raise ConfigurationError(
+            "INTAKE_TELEGRAM_TOKEN does not look like a bot token (digits, a colon, then letters)"
+        ) from None
+
+
+def create_dispatcher(core: Core, fsm: FSMContextMiddleware, tracker: Tracker) -> Dispatcher:
+    settings = core.settings
+    # Our own FSM middleware: it goes after throttling, and its storage is closed by us
+    # once the updates in flight are done (aiogram would close it when polling stops).
+    dispatcher = Dispatcher(disable_fsm=True)
+    # Outer middlewares run in registration order.
+    dispatcher.update.outer_middleware(tracker)
+    dispatcher.update.outer_middleware(
+        Throttle(core, rate=settings.telegram_throttle_rate, burst=settings.telegram_throttle_burst)
+    )
+    dispatcher.update.outer_middleware(fsm)
+    dispatcher.update.outer_middleware(Context(core))
+    dispatcher.include_routers(*all_routers())
+    return dispatcher
+
+
+def create_fsm(storage: BaseStorage, isolation: BaseEventIsolation) -> FSMContextMiddleware:
+    return FSMContextMiddleware(
+        storage=storage, events_isolation=isolation, strategy=FSMStrategy.USER_IN_CHAT
+    )
+
+
+async def register_commands(bot: Bot, core: Core) -> None:
+    """The command menu: Dutch names for Dutch users (and by default), English for English."""
+    for language, index, code in (("nl", 0, None), ("nl", 0, "nl"), ("en", 1, "en")):
+        talk = Talk(core, language)
+        commands = [
+            BotCommand(command=c[index], description=talk.button(f"command_{c[2]}")) for c in COMMANDS
+        ]
+        await bot.set_my_commands(commands, language_code=code)
