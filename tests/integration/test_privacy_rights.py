@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from consent_store.enums import Actor, Channel, ContactKind, OfferState, Purpose, RequestState
 from consent_store.models import (
@@ -26,7 +27,7 @@ from intake import contacts
 from intake.core import Core
 from intake.services import consent, privacy, requests, retention
 from intake.services.subjects import SubjectNotFound
-from tests.support import scenario
+from tests.support import databases, scenario
 
 
 async def _count(core: Core, model: type) -> int:  # type: ignore[type-arg]
@@ -90,22 +91,49 @@ async def test_erasure_withdraws_destroys_the_key_and_keeps_only_the_pseudonymou
         await privacy.find(core, "erase.me@example.org")
 
 
+class Backup:
+    """A whole-database backup and its restore: a file copy for SQLite, a copy of the
+    database (``CREATE DATABASE ... TEMPLATE``) for PostgreSQL."""
+
+    def __init__(self, core: Core, tmp_path: Path) -> None:
+        self.url = core.settings.resolved_database_url
+        self.postgres = core.engine.dialect.name == "postgresql"
+        self.file = tmp_path / "backup.db"
+        self.copy = f"intake_backup_{tmp_path.name[-20:]}".replace("-", "_")
+
+    async def take(self) -> None:
+        if self.postgres:
+            await databases.copy_postgres_database(self.url, self.copy)
+        else:
+            shutil.copyfile(self._database(), self.file)
+
+    async def restore(self) -> None:
+        if self.postgres:
+            original = make_url(self.url).database or ""
+            backup_url = make_url(self.url).set(database=self.copy).render_as_string(hide_password=False)
+            await databases.copy_postgres_database(backup_url, original)
+            await databases.drop_postgres_database(self.url, backup_url)
+            return
+        database = self._database()
+        shutil.copyfile(self.file, database)
+        for stale in database.parent.glob(database.name + "-*"):  # WAL and shared memory
+            stale.unlink()
+
+    def _database(self) -> Path:
+        return Path(self.url.split("///", 1)[1])
+
+
 async def test_a_restored_backup_does_not_bring_erased_people_back(core: Core, tmp_path: Path) -> None:
-    if core.engine.dialect.name != "sqlite":
-        pytest.skip("the backup is a file copy of the SQLite database")
     who = await scenario.candidate(core, "restored@example.org")
-    await core.engine.dispose()
-    database = Path(core.settings.resolved_database_url.split("///", 1)[1])
-    backup = tmp_path / "backup.db"
-    shutil.copyfile(database, backup)
+    backup = Backup(core, tmp_path)
+    await core.engine.dispose()  # no open connection may hold the database while it is copied
+    await backup.take()
 
     await privacy.erase(
         core, subject_id=who.id, actor=Actor.OPERATOR, channel=Channel.OPERATOR, reason="art. 17"
     )
     await core.engine.dispose()
-    shutil.copyfile(backup, database)  # the restore
-    for stale in database.parent.glob(database.name + "-*"):
-        stale.unlink()
+    await backup.restore()
     assert (await privacy.find(core, "restored@example.org")).id == who.id  # back from the dead...
 
     assert await privacy.reapply_erasures(core) == [who.pseudonym]

@@ -62,6 +62,18 @@ async def drop_postgres_database(base_url: str, url: str) -> None:
         await connection.close()
 
 
+async def copy_postgres_database(url: str, target: str) -> None:
+    """Replace database ``target`` by a copy of the one at ``url`` (a backup, or its restore).
+    The source must have no open connections: ``CREATE DATABASE ... TEMPLATE`` needs that."""
+    source = make_url(url).database
+    connection = await asyncpg.connect(_asyncpg_dsn(postgres_url() or url))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+    finally:
+        await connection.close()
+
+
 async def reset_postgres(engine: AsyncEngine) -> None:
     """Empty every table between tests. The harness runs as superuser and may lift the
     append-only trigger for this; the application never can."""
