@@ -146,14 +146,14 @@ async def deactivate(core: Core, key: str) -> tuple[CoachView, int]:
 
 
 async def by_telegram(core: Core, user_id: int) -> CoachView | None:
-    async with core.uow() as uow:
+    async with core.reader() as uow:
         coach = await uow.coaches.by_telegram(user_id)
         return _view(coach) if coach and coach.active else None
 
 
 async def by_email(core: Core, address: str) -> CoachView | None:
     value = contacts.email(address)
-    async with core.uow() as uow:
+    async with core.reader() as uow:
         coach = await uow.coaches.by_email_index(core.keyring.blind_index("coach-email", value.value))
         return _view(coach) if coach and coach.active else None
 

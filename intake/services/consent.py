@@ -194,7 +194,7 @@ async def withdraw_in(
 
 async def current(core: Core, subject_id: uuid.UUID) -> dict[Purpose, ConsentEvent]:
     """The latest event per purpose (granted or withdrawn)."""
-    async with core.uow() as uow:
+    async with core.reader() as uow:
         subject = await subjects.get(uow, subject_id)
         return await uow.ledger.current(subject.pseudonym)
 

@@ -22,7 +22,7 @@ def _aad(subject_id: uuid.UUID, field: str) -> bytes:
 
 async def seal(core: Core, subject_id: uuid.UUID, field: str, value: str) -> str:
     """``value`` encrypted for ``field`` of this subject's draft, as text safe for any store."""
-    async with core.uow() as uow:
+    async with core.reader() as uow:
         await subjects.get(uow, subject_id)
         cipher = await uow.subject_cipher(subject_id)
         blob = cipher.encrypt_text(value, _aad(subject_id, field))
@@ -35,7 +35,7 @@ async def unseal(core: Core, subject_id: uuid.UUID, field: str, sealed: str) -> 
         blob = base64.urlsafe_b64decode(sealed.encode("ascii"))
     except (ValueError, UnicodeEncodeError):
         return None
-    async with core.uow() as uow:
+    async with core.reader() as uow:
         try:
             cipher = await uow.subject_cipher(subject_id)
             return cipher.decrypt_text(blob, _aad(subject_id, field))

@@ -76,7 +76,7 @@ async def _analyse(uow: UnitOfWork, core: Core, subject: Subject, text: str, lan
 async def preview(core: Core, *, subject_id: uuid.UUID, text: str, language: str | None = None) -> Preview:
     """Analyse a text without storing anything."""
     text = _check_text(core, text)
-    async with core.uow() as uow:
+    async with core.reader() as uow:
         subject = await subjects.get(uow, subject_id)
         return await _analyse(uow, core, subject, text, language)
 

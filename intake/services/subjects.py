@@ -132,7 +132,7 @@ async def identify(core: Core, value: ContactValue, *, locale: str) -> SubjectRe
 
 async def lookup(core: Core, value: ContactValue) -> SubjectRef | None:
     """Like ``identify`` but never creates anyone."""
-    async with core.uow() as uow:
+    async with core.reader() as uow:
         found = await find(uow, core, value)
         return _ref(found[0]) if found else None
 
