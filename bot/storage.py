@@ -7,6 +7,11 @@ that keep one person's updates in order across several instances.
 
 Either way the draft text and contact details inside the data are sealed under the
 subject's data key first (``intake.services.drafts``): neither store ever holds them plain.
+
+On SQLite, writes are still write-through (``set_state`` returns once the row is
+committed), but those arriving together are committed together: one transaction, one
+trip to the SQLite thread and one sync for a whole batch (group commit), under the
+same write lock as every other unit of work.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import json
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Literal
 
 from aiogram.fsm.state import State
@@ -24,10 +30,44 @@ from sqlalchemy import case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from consent_store import sqlite_driver
 from consent_store.crypto import DecryptionFailed
 from consent_store.db import session_factory
 from consent_store.models import BotState
 from intake.core import Core
+
+# The SQLite fast path, written out: one row per key (see ``DatabaseStorage._write``).
+_SELECT = "SELECT state, data FROM bot_states WHERE key = ? AND updated_at >= ?"
+_KEEP = "CASE WHEN bot_states.updated_at < ? THEN NULL ELSE bot_states.{0} END"
+_UPSERT = (
+    "INSERT INTO bot_states (key, state, data, updated_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET updated_at = excluded.updated_at, state = {0}, data = {1}"
+)
+_UPSERTS = {
+    written: _UPSERT.format(
+        "excluded.state" if "state" in written else _KEEP.format("state"),
+        "excluded.data" if "data" in written else _KEEP.format("data"),
+    )
+    for written in (("state",), ("data",), ("state", "data"))
+}
+_DELETE_EMPTY = "DELETE FROM bot_states WHERE key = ? AND state IS NULL AND data IS NULL"
+
+_Write = tuple[str, tuple[Any, ...], bool, "asyncio.Future[None]"]  # SQL, parameters, delete, done
+
+
+def _commit_batch(connection: Any, *, batch: list[_Write]) -> None:
+    """On the SQLite thread: the batch in one transaction."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for sql, parameters, delete_if_empty, _ in batch:
+            connection.execute(sql, parameters)
+            if delete_if_empty:
+                connection.execute(_DELETE_EMPTY, parameters[:1])
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
 
 
 class BlindKeyBuilder(KeyBuilder):
@@ -72,11 +112,19 @@ class DatabaseStorage(BaseStorage):
         # SQLite: our units of work take the write lock from their start (BEGIN IMMEDIATE).
         # Reading a conversation needs no lock: in WAL mode a plain connection reads the
         # last committed state without waiting for, or holding up, any writer.
-        self._reader = (
-            create_async_engine(core.engine.url, connect_args={"timeout": 30})
-            if self._dialect == "sqlite"
-            else core.engine
+        self._fast = self._dialect == "sqlite" and isinstance(
+            core.engine.dialect.dbapi, sqlite_driver.OneTripDbapi
         )
+        if self._fast:
+            self._reader = core.read_engine
+            updated_at = BotState.__table__.c.updated_at.type
+            self._timestamp = updated_at.dialect_impl(core.engine.dialect).bind_processor(core.engine.dialect)
+        elif self._dialect == "sqlite":
+            self._reader = create_async_engine(core.engine.url, connect_args={"timeout": 30})
+        else:
+            self._reader = core.engine
+        self._batch: list[_Write] = []  # SQLite: writes waiting for the next group commit
+        self._committer: asyncio.Task[None] | None = None
         # The row read by get_state, for the get_data that follows in the same update
         # (both under the person's lock); any write drops it.
         self._just_read: dict[StorageKey, tuple[str | None, bytes | None]] = {}
@@ -102,6 +150,13 @@ class DatabaseStorage(BaseStorage):
         return self._core.clock.now() - self._ttl
 
     async def _row(self, key: StorageKey) -> tuple[str | None, bytes | None]:
+        if self._fast:
+            parameters = (self._keys.digest(key), self._timestamp(self._fresh_since()))
+            async with self._reader.connect() as connection:
+                row = await sqlite_driver.run_on_thread(
+                    connection, lambda sqlite: sqlite.execute(_SELECT, parameters).fetchone()
+                )
+            return (row[0], row[1]) if row else (None, None)
         query = select(BotState.state, BotState.data).where(
             BotState.key == self._keys.digest(key), BotState.updated_at >= self._fresh_since()
         )
@@ -133,6 +188,9 @@ class DatabaseStorage(BaseStorage):
         self._just_read.pop(key, None)
         digest = self._keys.digest(key)
         now = self._core.clock.now()
+        if self._fast:
+            await self._write_batched(digest, now, values)
+            return
         expired = BotState.updated_at < self._fresh_since()
         # A column not written now is kept, unless the row had expired: an abandoned
         # conversation does not come back to life half-way.
@@ -159,6 +217,36 @@ class DatabaseStorage(BaseStorage):
                 )
             await uow.commit()
 
+    async def _write_batched(self, digest: str, now: datetime, values: dict[str, Any]) -> None:
+        """The same upsert as below, committed with whichever writes are waiting too."""
+        written = tuple(column for column in ("state", "data") if column in values)
+        stamp, expired = self._timestamp(now), self._timestamp(self._fresh_since())
+        parameters: tuple[Any, ...] = (digest, values.get("state"), values.get("data"), stamp)
+        parameters += (expired,) * (2 - len(written))
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._batch.append((_UPSERTS[written], parameters, None in values.values(), done))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_batches(), name="bot-state-commit")
+        await done
+
+    async def _commit_batches(self) -> None:
+        while self._batch:
+            batch, self._batch = self._batch, []
+            try:
+                async with self._core.uow():  # the write lock: in line with every other writer
+                    async with self._core.engine.connect() as connection:
+                        await sqlite_driver.run_on_thread(connection, partial(_commit_batch, batch=batch))
+            except BaseException as error:
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+                if isinstance(error, asyncio.CancelledError):
+                    raise
+            else:
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
     async def forget(self, key: StorageKey) -> None:
         self._just_read.pop(key, None)
         async with self._core.uow() as uow:
@@ -176,7 +264,9 @@ class DatabaseStorage(BaseStorage):
 
     async def close(self) -> None:
         self._just_read.clear()
-        if self._reader is not self._core.engine:
+        if self._committer is not None:  # writes in flight: their callers wait for them anyway
+            await asyncio.shield(self._committer)
+        if self._reader is not self._core.engine and self._reader is not self._core.read_engine:
             await self._reader.dispose()
 
 
