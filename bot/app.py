@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+from typing import Any, ClassVar, cast
+
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.strategy import FSMStrategy
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import BotCommand
 from aiogram.utils.token import TokenValidationError
 
@@ -33,10 +38,36 @@ COMMANDS = (
 )
 
 
+class BotSession(AiohttpSession):
+    """aiogram's session, minus a cost paid on every Bot API call: aiogram looks up the
+    generic ``Response[<result type>]`` afresh for each reply (a pydantic generic
+    parametrisation, about as costly as parsing the reply itself). Successful replies are
+    parsed with the same model, looked up once per result type; anything else (errors,
+    undecodable replies) goes to aiogram's own handling unchanged."""
+
+    _response_types: ClassVar[dict[Any, Any]] = {}
+
+    def check_response(
+        self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
+    ) -> Response[TelegramType]:
+        if HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:
+            returning = method.__returning__
+            response_type = self._response_types.get(returning)
+            if response_type is None:
+                response_type = self._response_types[returning] = Response[returning]  # type: ignore[valid-type]
+            try:
+                response = response_type.model_validate(self.json_loads(content), context={"bot": bot})
+            except Exception:  # aiogram, below, raises the right error
+                response = None
+            if response is not None and response.ok:
+                return cast(Response[TelegramType], response)
+        return super().check_response(bot, method, status_code, content)
+
+
 def create_bot(settings: Settings) -> Bot:
     if settings.telegram_token is None:
         raise ConfigurationError("INTAKE_TELEGRAM_TOKEN is not set")
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/")))
+    session = BotSession(api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/")))
     try:
         return Bot(settings.telegram_token.get_secret_value(), session=session)
     except TokenValidationError:
