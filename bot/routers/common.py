@@ -9,13 +9,16 @@ from typing import Any, TypeVar
 
 from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, Filter
 from aiogram.types import (
     CallbackQuery,
     InlineKeyboardMarkup,
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
+    TelegramObject,
 )
+from magic_filter import MagicFilter
 
 from bot.callbacks import PURPOSES, Consent
 from bot.middlewares import Person, message_of
@@ -55,8 +58,41 @@ class Blueprint:
     def build(self) -> Router:
         router = Router(name=self.name)
         for kind, filters, handler in self._handlers:
-            getattr(router, kind).register(handler, *filters)
+            getattr(router, kind).register(handler, *_inline(kind, filters))
         return router
+
+
+class _Resolve(Filter):
+    """A magic filter (``F.text``...) evaluated in place. aiogram runs every plain callable
+    filter, magic filters included, through ``asyncio.to_thread``: a trip to a worker
+    thread and back for an attribute lookup, on every update that reaches the handler."""
+
+    def __init__(self, magic: MagicFilter) -> None:
+        self.magic = magic
+
+    async def __call__(self, event: TelegramObject) -> Any:
+        return self.magic.resolve(event)
+
+
+class _CommandPrefix(Filter):
+    """Whether the text can be a command at all: the cheap test that ``Command`` makes
+    after splitting the text and raising an exception for anything else."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    async def __call__(self, message: Message) -> bool:
+        text = message.text or message.caption
+        return bool(text) and text.lstrip()[:1] in self.prefix  # type: ignore[union-attr]
+
+
+def _inline(kind: str, filters: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The same filters, with the same outcome, minus thread trips and needless parsing."""
+    inlined = tuple(_Resolve(f) if isinstance(f, MagicFilter) else f for f in filters)
+    command = next((f for f in filters if isinstance(f, Command)), None)
+    if kind == "message" and command is not None:
+        inlined = (_CommandPrefix(command.prefix), *inlined)
+    return inlined
 
 
 async def tell(event: Message | CallbackQuery, text: str, markup: Markup | None = None) -> Message:
