@@ -151,6 +151,12 @@ class Ledger:
             latest[event.purpose] = event
         return latest
 
+    async def granted(self, pseudonym: str) -> frozenset[Purpose]:
+        """The purposes whose latest event is a grant (``is_granted`` for all, in one query)."""
+        return frozenset(
+            p for p, e in (await self.current(pseudonym)).items() if e.action is ConsentAction.GRANTED
+        )
+
     async def is_granted(self, pseudonym: str, purpose: Purpose) -> bool:
         event = await self._session.scalar(
             select(ConsentEvent)

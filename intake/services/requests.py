@@ -11,6 +11,7 @@ from consent_store.unit_of_work import UnitOfWork
 from intake import identifiers, rules, topics
 from intake.core import Core
 from intake.errors import ConsentRequired, InvalidInput, InvalidState, NotFound, TextTooLong
+from intake.ports import AnalysisLike
 from intake.services import matching, outbox, subjects
 
 
@@ -60,8 +61,17 @@ def _check_text(core: Core, text: str) -> str:
     return text
 
 
-async def _analyse(uow: UnitOfWork, core: Core, subject: Subject, text: str, language: str | None) -> Preview:
-    analysis = core.anonymiser.analyse(text, language)
+async def _analyse(
+    uow: UnitOfWork,
+    core: Core,
+    subject: Subject,
+    text: str,
+    language: str | None,
+    analysis: AnalysisLike | None = None,
+) -> Preview:
+    """``analysis``: the anonymiser's result for this text, when made before the transaction."""
+    if analysis is None:
+        analysis = core.anonymiser.analyse(text, language)
     special = bool(analysis.special_category)
     consented = special and await uow.ledger.is_granted(subject.pseudonym, Purpose.SPECIAL_CATEGORY)
     return Preview(
@@ -95,12 +105,14 @@ async def _create_draft(
     contact_point_id: uuid.UUID | None,
     reference: str | None = None,
     flush: bool = True,
+    analysis: AnalysisLike | None = None,
 ) -> tuple[IntakeRequest, Preview]:
     """``reference``: one the caller checked is free (else one is drawn here); ``flush``: write
-    now (False: at the next flush, e.g. one flush for a batch of drafts)."""
+    now (False: at the next flush, e.g. one flush for a batch of drafts); ``analysis``: the
+    anonymiser's result for ``text``, made before the transaction."""
     topics.check(topic)
     text = _check_text(core, text)
-    result = await _analyse(uow, core, subject, text, language)
+    result = await _analyse(uow, core, subject, text, language, analysis)
     if result.needs_special_consent and not hold_for_confirmation:
         raise ConsentRequired(Purpose.SPECIAL_CATEGORY.value)  # nothing of the text is stored
     if reference is None:
@@ -188,7 +200,7 @@ async def _submit(
 ) -> Submitted:
     if request.state is not RequestState.DRAFT:
         raise InvalidState("this request has already been sent")
-    granted = {p for p in Purpose if await uow.ledger.is_granted(subject.pseudonym, p)}
+    granted = set(await uow.ledger.granted(subject.pseudonym))
     missing = rules.missing_consents(granted, request.special_category)
     if missing:
         raise ConsentRequired(missing[0].value)
@@ -247,6 +259,10 @@ async def submit_new(
     source_ref: str | None = None,
 ) -> Submitted:
     """Create and submit in one transaction (the chat flow, where consent came first)."""
+    topics.check(topic)
+    # The anonymiser is the costly part, and needs nothing from the database: not while
+    # holding the write lock (SQLite).
+    analysis = core.anonymiser.analyse(_check_text(core, text), language)
     async with core.uow() as uow:
         subject = await subjects.get(uow, subject_id)
         request, _ = await _create_draft(
@@ -260,6 +276,7 @@ async def submit_new(
             hold_for_confirmation=False,
             source_ref=source_ref,
             contact_point_id=contact_point_id,
+            analysis=analysis,
         )
         result = await _submit(uow, core, request, subject, contact_point_id)
         await uow.commit()
