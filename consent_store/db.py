@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from consent_store import sqlite_driver
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+READER_POOL_SIZE = 16
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -44,7 +45,12 @@ def create_reader_engine(writer: AsyncEngine) -> AsyncEngine | None:
         return None
     if database.startswith("file:") and "mode=memory" in database:
         return None
-    kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}}
+    # Connections beyond the pool size are opened and closed per use (a thread, a file
+    # handle and the pragmas each time): keep enough for the bot's concurrent updates.
+    kwargs: dict[str, Any] = {
+        "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+        "pool_size": READER_POOL_SIZE,
+    }
     if url.get_driver_name() == "aiosqlite":
         kwargs["module"] = sqlite_driver.dbapi()
     engine = create_async_engine(url, **kwargs)

@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 
 from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.filters import Command, Filter
+from aiogram.filters import Command, Filter, StateFilter
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     CallbackQuery,
     InlineKeyboardMarkup,
@@ -64,14 +65,23 @@ class Blueprint:
 
 class _Resolve(Filter):
     """A magic filter (``F.text``...) evaluated in place. aiogram runs every plain callable
-    filter, magic filters included, through ``asyncio.to_thread``: a trip to a worker
-    thread and back for an attribute lookup, on every update that reaches the handler."""
+    filter, magic filters and bare states included, through ``asyncio.to_thread``: a trip
+    to a worker thread and back for an attribute lookup, on every update that reaches
+    the handler."""
 
     def __init__(self, magic: MagicFilter) -> None:
         self.magic = magic
 
     async def __call__(self, event: TelegramObject) -> Any:
         return self.magic.resolve(event)
+
+
+def _in_place(candidate: Any) -> Any:
+    if isinstance(candidate, MagicFilter):
+        return _Resolve(candidate)
+    if isinstance(candidate, State | StatesGroup):  # plain callables too: StateFilter is async
+        return StateFilter(candidate)
+    return candidate
 
 
 class _CommandPrefix(Filter):
@@ -88,7 +98,7 @@ class _CommandPrefix(Filter):
 
 def _inline(kind: str, filters: tuple[Any, ...]) -> tuple[Any, ...]:
     """The same filters, with the same outcome, minus thread trips and needless parsing."""
-    inlined = tuple(_Resolve(f) if isinstance(f, MagicFilter) else f for f in filters)
+    inlined = tuple(_in_place(f) for f in filters)
     command = next((f for f in filters if isinstance(f, Command)), None)
     if kind == "message" and command is not None:
         inlined = (_CommandPrefix(command.prefix), *inlined)
