@@ -10,8 +10,12 @@ a real database, and the bot's replies go back to the stand-in over HTTP.
 The baseline, in the same run: the very same updates, replayed through the same polling
 loop to an aiogram dispatcher whose handlers do nothing. Goal: at least 0.3 of its rate.
 For scale, a third row replays them to handlers that only answer (one Bot API call per
-update, as the real bot makes at least one). The p99 is of the time one update spends in
-the dispatcher, first middleware to last, queueing for the person's lock included.
+update, as the real bot makes at least one), and a fourth to handlers that make as many Bot
+API calls as the intake bot made per update, and nothing else (a message: one sendMessage;
+a press: two sendMessage and answerCallbackQuery, like settling the pressed message, asking
+the next question and answering the press): the rate no bot with those calls can beat in
+this set-up, where the stand-in runs in the same process. The p99 is of the time one update
+spends in the dispatcher, first middleware to last, queueing for the person's lock included.
 """
 
 from __future__ import annotations
@@ -77,7 +81,7 @@ def _pressable(user: Any, label: str) -> Any:
 
 async def _full_stack(
     stub: Any, options: argparse.Namespace, workdir: Path
-) -> tuple[float, list[float], list[list[dict[str, Any]]]]:
+) -> tuple[float, list[float], list[list[dict[str, Any]]], int]:
     from bot import service as bot_service
     from bot.middlewares import Tracker
     from consent_store.migrate import upgrade
@@ -116,6 +120,7 @@ async def _full_stack(
     people = [stub.user(1_000_000 + i, f"Kandidaat{i}", language_code="nl") for i in range(users)]
     rounds: list[list[dict[str, Any]]] = []
     elapsed = 0.0
+    calls_before = _api_calls(stub)
     try:
         handled = tracker.handled
         for kind, value in STEPS:
@@ -135,6 +140,7 @@ async def _full_stack(
             handled += len(updates)
             await _wait_handled(tracker, handled)
             elapsed += time.perf_counter() - started
+        calls = _api_calls(stub) - calls_before
         async with core.uow() as uow:
             submitted = sum((await uow.requests.count_by_state()).values())
         if submitted != users:
@@ -142,13 +148,18 @@ async def _full_stack(
     finally:
         await running.stop()
         await core.close()
-    return elapsed, tracker.durations, rounds
+    return elapsed, tracker.durations, rounds, calls
+
+
+def _api_calls(stub: Any) -> int:
+    return sum(1 for call in stub.calls if call.method != "getUpdates")
 
 
 async def _baseline(
-    stub: Any, rounds: list[list[dict[str, Any]]], *, answer: bool
+    stub: Any, rounds: list[list[dict[str, Any]]], *, answer: bool, like_the_bot: bool = False
 ) -> tuple[float, list[float]]:
-    """The same updates through aiogram's polling loop to handlers that do nothing (or only answer)."""
+    """The same updates through aiogram's polling loop to handlers that do nothing (or only
+    answer, or make the intake bot's number of Bot API calls)."""
     from bot.middlewares import Tracker
 
     tracker = Tracker(record=True)
@@ -163,6 +174,9 @@ async def _baseline(
 
     @router.callback_query()
     async def on_press(callback: CallbackQuery) -> None:
+        if like_the_bot:
+            await callback.bot.send_message(callback.from_user.id, "✔ ok")  # type: ignore[union-attr]
+            await callback.bot.send_message(callback.from_user.id, "ok")  # type: ignore[union-attr]
         if answer:
             await callback.answer()
 
@@ -201,12 +215,15 @@ async def _run(options: argparse.Namespace) -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-telegram-") as directory:
         async with BotApiStub() as stub:
-            full_time, full_durations, rounds = await _full_stack(stub, options, Path(directory))
+            full_time, full_durations, rounds, full_calls = await _full_stack(stub, options, Path(directory))
         async with BotApiStub() as stub:
             for user_id in {u["message"]["chat"]["id"] for r in rounds for u in r if "message" in u}:
                 stub.user(user_id).chat.started = True
             base_time, base_durations = await _baseline(stub, rounds, answer=False)
             echo_time, echo_durations = await _baseline(stub, rounds, answer=True)
+            before = _api_calls(stub)
+            same_time, same_durations = await _baseline(stub, rounds, answer=True, like_the_bot=True)
+            same_calls = _api_calls(stub) - before
     total = sum(len(r) for r in rounds)
     base_rate = total / base_time
     database = (options.database or "sqlite").split("://")[0].split("+")[0]
@@ -220,7 +237,12 @@ async def _run(options: argparse.Namespace) -> int:
     rows = (
         ("no-op aiogram handler (baseline)", base_time, base_durations),
         ("aiogram handler, one answer per update", echo_time, echo_durations),
-        ("intake bot, whole stack", full_time, full_durations),
+        (
+            f"aiogram handler, {same_calls / total:.1f} Bot API calls per update",
+            same_time,
+            same_durations,
+        ),
+        (f"intake bot, whole stack ({full_calls / total:.1f} calls/update)", full_time, full_durations),
     )
     for name, seconds, durations in rows:
         rate = total / seconds
