@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from email import policy
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser, BytesParser, HeaderParser
 from email.utils import getaddresses
+from functools import lru_cache
 
 from intake.services.mail_intake import DeliveryReport, IncomingMail
 from intake.services.mail_unsubscribe import UnsubscribeMail
@@ -32,12 +34,70 @@ _LOOP_HEADERS = (
 _FORWARD_SUBJECT = re.compile(r"^\s*(fwd?|fw|doorst|wg|tr)\s*:", re.I)
 
 
+# Parsing a header into the ``default`` policy's objects is the slowest part of reading a
+# mail, and the policy does it again on every access. The MIME headers that describe parts
+# (no personal data: not when they name a file) are mostly the same few values: those parsed
+# objects are kept (they are immutable). Subject and From take a short cut below when their
+# text is plain, giving what the policy would.
+_CACHED_HEADERS = frozenset({"content-type", "content-transfer-encoding", "mime-version"})
+
+
+class _Headers(HeaderRegistry):
+    def __call__(self, name: str, value: str) -> BaseHeader:
+        if name.lower() in _CACHED_HEADERS and len(value) <= 200 and "name" not in value.lower():
+            return _cached_header(self, name.lower(), value)
+        return super().__call__(name, value)
+
+
+@lru_cache(maxsize=512)
+def _cached_header(registry: HeaderRegistry, name: str, value: str) -> BaseHeader:
+    return HeaderRegistry.__call__(registry, name, value)
+
+
+_POLICY = policy.default.clone(header_factory=_Headers())
+
+
 def _parse(raw: bytes) -> EmailMessage:
-    return BytesParser(policy=policy.default).parsebytes(raw)  # type: ignore[return-value]
+    return BytesParser(policy=_POLICY).parsebytes(raw)  # type: ignore[return-value]
+
+
+def _raw_header(msg: Message, name: str) -> str | None:
+    """The first ``name`` header as it was received (folded lines kept), if it is a plain string
+    in a message read with our policy (``compat32`` gives headers back unchanged)."""
+    if msg.policy is not _POLICY:
+        return None
+    name = name.lower()
+    for key, value in msg.raw_items():
+        if key.lower() == name:
+            return value if type(value) is str else None
+    return None
+
+
+# Printable ASCII (and folding whitespace) without encoded words: the default policy gives
+# such an unstructured header back as it is, line breaks removed.
+_PLAIN_TEXT = re.compile(r"[\x20-\x7e\t\r\n]*")
+_LINE_BREAKS = re.compile(r"[\r\n]")
+# ``Display Name <local@domain>`` or ``local@domain``, every part a dot-atom: the default
+# policy reads the same address (addr_spec) from it.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_DOT_ATOM = rf"{_ATOM}(?:\.{_ATOM})*"
+_PLAIN_ADDRESS = re.compile(
+    rf"[ \t]*(?:(?:{_ATOM}[ \t]+)*?(?:{_ATOM}[ \t]*)?<({_DOT_ATOM}@{_DOT_ATOM})>"
+    rf"|({_DOT_ATOM}@{_DOT_ATOM}))[ \t]*"
+)
+
+
+def _plain_text(value: str | None) -> str | None:
+    if value is None or "=?" in value or not _PLAIN_TEXT.fullmatch(value):
+        return None
+    return _LINE_BREAKS.sub("", value)
 
 
 def header(msg: Message, name: str) -> str:
     """A header's decoded value (RFC 2047), or "" if it is missing or cannot be read."""
+    plain = _plain_text(_raw_header(msg, name))
+    if plain is not None:
+        return plain.strip()
     try:
         value = msg.get(name)
         return "" if value is None else str(value).strip()
@@ -63,6 +123,9 @@ def message_id_of(raw: bytes) -> str | None:
 
 
 def _address(msg: Message, name: str) -> str | None:
+    plain = _plain_text(_raw_header(msg, name))
+    if plain is not None and (found_plain := _PLAIN_ADDRESS.fullmatch(plain)):
+        return found_plain.group(1) or found_plain.group(2)
     try:
         value = msg.get(name)
         found = [a.addr_spec for a in getattr(value, "addresses", ()) if a.domain]
@@ -207,7 +270,7 @@ def request(raw: bytes, envelope_sender: str) -> IncomingMail:
 def unsubscribe(raw: bytes, envelope_sender: str, recipients: Sequence[str], domain: str) -> UnsubscribeMail:
     """A mail to unsubscribe@ or unsubscribe+TOKEN@ (only its header block is read)."""
     try:
-        msg = BytesHeaderParser(policy=policy.default).parsebytes(raw)
+        msg = BytesHeaderParser(policy=_POLICY).parsebytes(raw)
     except Exception:
         msg = Message()
     tokens = []
