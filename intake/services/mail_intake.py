@@ -13,7 +13,8 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -26,6 +27,7 @@ from intake.contacts import ContactValue, InvalidEmail
 from intake.core import Core
 from intake.links import Links
 from intake.messages import RenderedMessage
+from intake.ports import AnalysisLike
 from intake.services import mail_queue, newsletter, outbox, requests, subjects
 from intake.services.mail_queue import Claim
 from intake.services.newsletter import BounceKind
@@ -167,6 +169,60 @@ def _sender(core: Core, mail: IncomingMail) -> ContactValue | None:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """What a mail says, worked out before the transaction (no database needed): the request
+    text, its topic, the language hint and the anonymiser's analysis (or why it failed)."""
+
+    text: str
+    truncated: bool
+    topic: str
+    hint: str | None
+    analysis: AnalysisLike | Exception | None
+
+
+def _analyses(core: Core, items: Sequence[tuple[str, str | None]]) -> list[AnalysisLike | Exception]:
+    many = getattr(core.anonymiser, "analyse_many", None)
+    if many is not None and len(items) > 1:
+        try:
+            return list(many(items))
+        except Exception:
+            pass
+    found: list[AnalysisLike | Exception] = []
+    for text, language in items:
+        try:
+            found.append(core.anonymiser.analyse(text, language))
+        except Exception as exc:  # raised again when that mail is answered (then retried)
+            found.append(exc)
+    return found
+
+
+async def _read(core: Core, batch: Sequence[tuple[Claim, IncomingMail]]) -> dict[uuid.UUID, _Read]:
+    """The CPU work of answering (composing, anonymising), outside the transaction, for the mails
+    that will probably get a draft: the database may still decide otherwise (rate limit, a
+    duplicate, a lost claim); the work is then wasted, never wrong."""
+    settings = core.settings
+    found: dict[uuid.UUID, _Read] = {}
+    for claimed, mail in batch:
+        if why_no_answer(mail, settings.mail_domain) is not None or _sender(core, mail) is None:
+            continue
+        text, truncated = compose(mail.subject, mail.body, settings.max_request_chars)
+        hint = pick_language(mail.language_hint) if mail.language_hint else None
+        found[claimed.id] = _Read(text, truncated, guess_topic(text) if text else "", hint, None)
+    wanted = [key for key, read in found.items() if read.text]
+    for start in range(0, len(wanted), _ANALYSE_AT_ONCE):
+        await asyncio.sleep(0)  # CPU work: let the SMTP sessions run in between
+        keys = wanted[start : start + _ANALYSE_AT_ONCE]
+        analyses = _analyses(core, [(found[key].text, found[key].hint) for key in keys])
+        for key, analysis in zip(keys, analyses, strict=True):
+            read = found[key]
+            found[key] = _Read(read.text, read.truncated, read.topic, read.hint, analysis)
+    return found
+
+
+_ANALYSE_AT_ONCE = 16
+
+
 async def answer_requests(core: Core, batch: Sequence[tuple[Claim, IncomingMail]]) -> list[Answered]:
     """Answer mails to intake@: each becomes a draft held for confirmation (original encrypted,
     anonymised text, topic guessed) with the automatic answer queued in the outbox; or nothing,
@@ -174,10 +230,12 @@ async def answer_requests(core: Core, batch: Sequence[tuple[Claim, IncomingMail]
     before, or beyond ``auto_replies_per_day`` answers to one address.
 
     One transaction for the batch, which also marks each mail processed. If it fails, each mail
-    is tried alone, so that one bad mail is retried later (with backoff) without the others."""
+    is tried alone, so that one bad mail is retried later (with backoff) without the others.
+    The anonymiser runs before the transaction (it is most of the CPU work)."""
+    read = await _read(core, batch)
     try:
         async with core.uow() as uow:
-            results = await _answer_batch(uow, core, batch)
+            results = await _answer_batch(uow, core, batch, read)
             await uow.commit()
         return [results[claimed.id] for claimed, _ in batch]
     except Exception:
@@ -198,7 +256,10 @@ async def answer_request(core: Core, claimed: Claim, mail: IncomingMail) -> Answ
 
 
 async def _answer_batch(
-    uow: UnitOfWork, core: Core, batch: Sequence[tuple[Claim, IncomingMail]]
+    uow: UnitOfWork,
+    core: Core,
+    batch: Sequence[tuple[Claim, IncomingMail]],
+    read: Mapping[uuid.UUID, _Read],
 ) -> dict[uuid.UUID, Answered]:
     # Everything the batch needs to know is read up front, a query per kind of fact, and every
     # row is written by one flush at the commit: the cost per mail is in Python, not round trips.
@@ -217,7 +278,7 @@ async def _answer_batch(
     references = await _free(queue.references_taken, identifiers.request_reference, len(batch))
 
     results: dict[uuid.UUID, Answered] = {}
-    todo: list[tuple[Claim, IncomingMail, ContactValue, str, str | None, str | None]] = []
+    todo: list[tuple[Claim, IncomingMail, ContactValue, str, str | None, _Read]] = []
     for claimed, mail in batch:
         if claimed.id not in held:
             results[claimed.id] = Answered("claim_lost")
@@ -234,21 +295,21 @@ async def _answer_batch(
         if reason is not None or address is None or index is None:
             results[claimed.id] = Answered(f"ignored:{reason}")
             continue
-        hint = pick_language(mail.language_hint) if mail.language_hint else None
-        todo.append((claimed, mail, address, index, ref, hint))
+        todo.append((claimed, mail, address, index, ref, read[claimed.id]))
         replies[index] = replies.get(index, 0) + 1
         if ref:
             seen_refs.add(ref)
 
     # Rows that others refer to are written first (the models have foreign keys but no
     # relationships, so one flush would not order them): subjects, then keys and contact
-    # points, then requests and the rest.
+    # points, then requests and the rest. A new subject is written with the language its
+    # first mail will give it, so that it is not updated right after.
     new_subjects: dict[str, tuple[Subject, ContactValue]] = {}
-    for _, _, address, index, _, hint in todo:
+    for _, _, address, index, _, mail_read in todo:
         if index not in known and index not in new_subjects:
-            subject = subjects.new(
-                uow, core, locale=hint or settings.default_locale, pseudonym=pseudonyms.pop()
-            )
+            locale = mail_read.hint or settings.default_locale
+            subject = subjects.new(uow, core, locale=_language(mail_read, locale), pseudonym=pseudonyms.pop())
+            subject.last_active_at = now
             new_subjects[index] = (subject, address)
     if new_subjects:
         await uow.session.flush()
@@ -256,15 +317,30 @@ async def _answer_batch(
         uow.create_subject_key(subject.id)
         known[index] = (subject, await subjects.new_contact(uow, core, subject, address))
     await uow.session.flush()
-    for claimed, mail, _, index, ref, hint in todo:
+    answers: list[dict[str, Any]] = []
+    for claimed, mail, _, index, ref, mail_read in todo:
         await asyncio.sleep(0)  # a batch is CPU work: let the SMTP sessions run in between
         subject, point = known[index]
         point.unreachable = False  # they just wrote from it
-        results[claimed.id] = await _answer(uow, core, subject, point, mail, hint, ref, references.pop())
+        results[claimed.id], answer = await _answer(
+            uow, core, subject, point, mail, mail_read, ref, references.pop(), now
+        )
+        answers.append(answer)
         queue.record_reply(index, now)
     await uow.session.flush()
+    await outbox.insert_all(uow, core, answers)
     await queue.record_outcomes({key: answered.outcome[:32] for key, answered in results.items()})
     return results
+
+
+def _language(read: _Read, locale: str) -> str:
+    """The language of the answer to a mail from a subject whose language is ``locale``."""
+    if read.hint:
+        return read.hint
+    analysis = read.analysis
+    if read.text and analysis is not None and not isinstance(analysis, Exception):
+        return analysis.language if analysis.language in ("nl", "en") else locale
+    return locale
 
 
 async def _free(
@@ -284,12 +360,14 @@ async def _answer(
     subject: Subject,
     point: ContactPoint,
     mail: IncomingMail,
-    hint: str | None,
+    read: _Read,
     source_ref: str | None,
     reference: str,
-) -> Answered:
+    now: datetime,
+) -> tuple[Answered, dict[str, Any]]:
+    """The mail's outcome, and its answer for the outbox (the caller queues the batch's)."""
     settings = core.settings
-    text, truncated = compose(mail.subject, mail.body, settings.max_request_chars)
+    text, truncated, hint = read.text, read.truncated, read.hint
     headers = _reply_headers(mail)
     if not text:
         language = hint or subject.locale
@@ -301,23 +379,16 @@ async def _answer(
             attachments=mail.attachments,
             intake_address=f"intake@{settings.mail_domain}",
         )
-        await outbox.enqueue(
-            uow,
-            core,
-            channel=Channel.EMAIL,
-            recipient_kind=RecipientKind.SUBJECT,
-            recipient_id=subject.id,
-            message=message,
-            concerns_subject_id=subject.id,
-        )
         answered = Answered("no_text")
     else:
+        if isinstance(read.analysis, Exception):
+            raise read.analysis
         request, preview = await requests.draft_in(
             uow,
             core,
             subject,
             channel=Channel.EMAIL,
-            topic=guess_topic(text),
+            topic=read.topic,
             text=text,
             language=hint,
             hold_for_confirmation=True,
@@ -325,15 +396,25 @@ async def _answer(
             contact_point_id=point.id,
             reference=reference,
             flush=False,
+            analysis=read.analysis,
+            now=now,
         )
         language = hint or preview.language
-        await outbox.to_candidate(
-            uow, core, request, _auto_reply(core, request, language, mail, truncated, headers)
-        )
+        message = _auto_reply(core, request, language, mail, truncated, headers)
         answered = Answered("draft", request.id, request.reference)
+    answer = await outbox.values(
+        uow,
+        core,
+        channel=Channel.EMAIL,
+        recipient_kind=RecipientKind.SUBJECT,
+        recipient_id=subject.id,
+        message=message,
+        concerns_subject_id=subject.id,
+        now=now,
+    )
     subject.locale = language
-    subject.last_active_at = core.clock.now()
-    return answered
+    subject.last_active_at = now
+    return answered, answer
 
 
 def _links(core: Core) -> Links:

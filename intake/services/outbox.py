@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
 
 from consent_store.enums import Channel, ContactKind, RecipientKind
 from consent_store.models import Coach, IntakeRequest, OutboxMessage
@@ -26,23 +30,60 @@ async def enqueue(
 ) -> OutboxMessage:
     """Add an outbox row; it is encrypted under the data key of the subject it concerns
     (so erasing that subject also makes the message unreadable), else the service key."""
-    aad = f"outbox:{recipient_kind.value}:{recipient_id}".encode()
-    cipher = await uow.subject_cipher(concerns_subject_id) if concerns_subject_id else uow.keyring.service
     row = OutboxMessage(
-        channel=channel,
-        recipient_kind=recipient_kind,
-        recipient_id=recipient_id,
-        kind=message.kind,
-        concerns_subject_id=concerns_subject_id,
-        payload=cipher.encrypt(message.to_json(), aad),
-        thread=thread,
-        dedupe_key=dedupe_key,
-        created_at=core.clock.now(),
-        next_attempt_at=core.clock.now(),
+        **await values(
+            uow,
+            core,
+            channel=channel,
+            recipient_kind=recipient_kind,
+            recipient_id=recipient_id,
+            message=message,
+            concerns_subject_id=concerns_subject_id,
+            thread=thread,
+            dedupe_key=dedupe_key,
+        )
     )
     uow.outbox.add(row)
     uow.after_commit(core.wake_dispatcher)
     return row
+
+
+async def values(
+    uow: UnitOfWork,
+    core: Core,
+    *,
+    channel: Channel,
+    recipient_kind: RecipientKind,
+    recipient_id: uuid.UUID,
+    message: RenderedMessage,
+    concerns_subject_id: uuid.UUID | None,
+    thread: str | None = None,
+    dedupe_key: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The column values of an outbox row, as ``enqueue`` writes it (for ``insert_all``)."""
+    aad = f"outbox:{recipient_kind.value}:{recipient_id}".encode()
+    cipher = await uow.subject_cipher(concerns_subject_id) if concerns_subject_id else uow.keyring.service
+    return {
+        "channel": channel,
+        "recipient_kind": recipient_kind,
+        "recipient_id": recipient_id,
+        "kind": message.kind,
+        "concerns_subject_id": concerns_subject_id,
+        "payload": cipher.encrypt(message.to_json(), aad),
+        "thread": thread,
+        "dedupe_key": dedupe_key,
+        "created_at": now or core.clock.now(),
+        "next_attempt_at": now or core.clock.now(),
+    }
+
+
+async def insert_all(uow: UnitOfWork, core: Core, rows: Sequence[dict[str, Any]]) -> None:
+    """Queue many messages (``values``) with one statement: the ORM would insert them one by
+    one, to read back each id, which nobody needs here."""
+    if rows:
+        await uow.session.execute(insert(OutboxMessage), list(rows))
+        uow.after_commit(core.wake_dispatcher)
 
 
 def payload_aad(row: OutboxMessage) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from consent_store.enums import LIVE_REQUEST_STATES, Channel, OfferState, Purpose, RequestState
 from consent_store.models import IntakeRequest, Subject
@@ -106,10 +107,12 @@ async def _create_draft(
     reference: str | None = None,
     flush: bool = True,
     analysis: AnalysisLike | None = None,
+    now: datetime | None = None,
 ) -> tuple[IntakeRequest, Preview]:
     """``reference``: one the caller checked is free (else one is drawn here); ``flush``: write
     now (False: at the next flush, e.g. one flush for a batch of drafts); ``analysis``: the
-    anonymiser's result for ``text``, made before the transaction."""
+    anonymiser's analysis of ``text`` in ``language``, if the caller made it beforehand (outside
+    the transaction); ``now``: the time of the change (one for a batch)."""
     topics.check(topic)
     text = _check_text(core, text)
     result = await _analyse(uow, core, subject, text, language, analysis)
@@ -119,7 +122,7 @@ async def _create_draft(
         reference = identifiers.request_reference()
         while await uow.requests.reference_taken(reference):
             reference = identifiers.request_reference()
-    now = core.clock.now()
+    now = now or core.clock.now()
     request_id = uuid.uuid4()
     cipher = await uow.subject_cipher(subject.id)
     request = IntakeRequest(
