@@ -223,7 +223,7 @@ class IntakeRequest(Base):
         ForeignKey("contact_points.id", ondelete="SET NULL")
     )
     matched_coach_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("coaches.id"))
-    source_ref: Mapped[str | None] = mapped_column(String(255))  # e.g. the e-mail's Message-ID
+    source_ref: Mapped[str | None] = mapped_column(String(255), index=True)  # e.g. the e-mail's Message-ID
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
@@ -381,7 +381,7 @@ class InboundMail(Base):
     message_id_hash: Mapped[str] = mapped_column(
         String(64)
     )  # keyed hash of the Message-ID ("" hashed if none)
-    content_hash: Mapped[str] = mapped_column(String(64))  # keyed hash of the bytes received
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)  # keyed hash of the bytes received
     size: Mapped[int] = mapped_column(Integer)
     envelope: Mapped[bytes | None]  # encrypted JSON: MAIL FROM and RCPT TO
     raw: Mapped[bytes | None]  # encrypted message as received
