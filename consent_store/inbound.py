@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, tuple_, update
+from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent_store.enums import ContactKind, SubjectState
@@ -34,6 +34,10 @@ class InboundRepository:
 
     def add(self, row: InboundMail) -> None:
         self.session.add(row)
+
+    async def insert_all(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert queue rows given as column values, with one statement."""
+        await self.session.execute(insert(InboundMail.__table__), list(rows))
 
     async def kinds_stored(
         self, kinds: Iterable[InboundKind], message_id_hash: str, content_hash: str

@@ -107,7 +107,7 @@ async def _store(core: Core, prepared: list[_Prepared]) -> list[Stored]:
         queue = InboundRepository(uow.session)
         seen = await queue.stored_keys([p.content_hash for p in prepared])
         now = core.clock.now()
-        results = []
+        results, rows = [], []
         for item in prepared:
             ids = []
             for kind in sorted(set(item.accepted.kinds)):
@@ -116,26 +116,27 @@ async def _store(core: Core, prepared: list[_Prepared]) -> list[Stored]:
                     continue
                 seen.add(key)
                 inbound_id = uuid.uuid4()
-                queue.add(
-                    InboundMail(
-                        id=inbound_id,
-                        kind=kind,
-                        message_id_hash=item.message_id_hash,
-                        content_hash=item.content_hash,
-                        size=len(item.accepted.raw),
-                        envelope=service.encrypt(item.envelope, _envelope_aad(inbound_id)),
-                        raw=await _offload(
+                rows.append(
+                    {
+                        "id": inbound_id,
+                        "kind": kind,
+                        "message_id_hash": item.message_id_hash,
+                        "content_hash": item.content_hash,
+                        "size": len(item.accepted.raw),
+                        "envelope": service.encrypt(item.envelope, _envelope_aad(inbound_id)),
+                        "raw": await _offload(
                             len(item.accepted.raw), service.encrypt, item.accepted.raw, _raw_aad(inbound_id)
                         ),
-                        state=InboundState.QUEUED,
-                        attempts=0,
-                        next_attempt_at=now,
-                        received_at=now,
-                    )
+                        "state": InboundState.QUEUED,
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "received_at": now,
+                    }
                 )
                 ids.append(inbound_id)
             results.append(Stored(tuple(ids), duplicate=not ids))
-        if any(r.queue_ids for r in results):
+        if rows:
+            await queue.insert_all(rows)  # one statement, no ORM objects: this runs per SMTP batch
             await uow.commit()
         return results
 
