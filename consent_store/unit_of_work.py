@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -133,10 +133,22 @@ class UnitOfWork:
     # Envelope keys -------------------------------------------------------------------
 
     def create_subject_key(self, subject_id: uuid.UUID) -> Cipher:
+        self.session.add(self.new_subject_key(subject_id))
+        return self._ciphers[subject_id]
+
+    def new_subject_key(self, subject_id: uuid.UUID) -> SubjectKey:
+        """A new data key for the subject, usable in this unit of work at once; the caller
+        writes the row it returns (``create_subject_key`` adds it to the session)."""
         cipher, wrapped = self.keyring.new_data_key(str(subject_id))
-        self.session.add(SubjectKey(subject_id=subject_id, wrapped_key=wrapped))
         self._ciphers[subject_id] = cipher
-        return cipher
+        return SubjectKey(subject_id=subject_id, wrapped_key=wrapped)
+
+    async def insert_all(self, rows: Sequence[object]) -> None:
+        """Write new rows (model instances that are not in the session) with one INSERT per
+        table, in the order given (referenced rows first), without tracking them: for batches,
+        where the session's bookkeeping per object costs more than the statements."""
+        if rows:
+            await self.session.run_sync(lambda session: session.bulk_save_objects(rows, preserve_order=True))
 
     async def subject_cipher(self, subject_id: uuid.UUID) -> Cipher:
         """The subject's data key; ``DecryptionFailed`` once it has been destroyed."""

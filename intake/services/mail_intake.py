@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from consent_store.enums import Channel, ContactKind, OutboxState, RecipientKind
 from consent_store.inbound import InboundRepository
-from consent_store.models import ContactPoint, IntakeRequest, OutboxMessage, Subject
+from consent_store.models import AutoReply, ContactPoint, IntakeRequest, OutboxMessage, Subject
 from consent_store.unit_of_work import UnitOfWork
 from intake import contacts, identifiers
 from intake.contacts import ContactValue, InvalidEmail
@@ -197,14 +197,18 @@ def _analyses(core: Core, items: Sequence[tuple[str, str | None]]) -> list[Analy
     return found
 
 
-async def _read(core: Core, batch: Sequence[tuple[Claim, IncomingMail]]) -> dict[uuid.UUID, _Read]:
+async def _read(
+    core: Core,
+    batch: Sequence[tuple[Claim, IncomingMail]],
+    senders: Mapping[uuid.UUID, ContactValue | None],
+) -> dict[uuid.UUID, _Read]:
     """The CPU work of answering (composing, anonymising), outside the transaction, for the mails
     that will probably get a draft: the database may still decide otherwise (rate limit, a
     duplicate, a lost claim); the work is then wasted, never wrong."""
     settings = core.settings
     found: dict[uuid.UUID, _Read] = {}
     for claimed, mail in batch:
-        if why_no_answer(mail, settings.mail_domain) is not None or _sender(core, mail) is None:
+        if why_no_answer(mail, settings.mail_domain) is not None or senders[claimed.id] is None:
             continue
         text, truncated = compose(mail.subject, mail.body, settings.max_request_chars)
         hint = pick_language(mail.language_hint) if mail.language_hint else None
@@ -232,10 +236,11 @@ async def answer_requests(core: Core, batch: Sequence[tuple[Claim, IncomingMail]
     One transaction for the batch, which also marks each mail processed. If it fails, each mail
     is tried alone, so that one bad mail is retried later (with backoff) without the others.
     The anonymiser runs before the transaction (it is most of the CPU work)."""
-    read = await _read(core, batch)
+    senders = {claimed.id: _sender(core, mail) for claimed, mail in batch}
+    read = await _read(core, batch, senders)
     try:
         async with core.uow() as uow:
-            results = await _answer_batch(uow, core, batch, read)
+            results = await _answer_batch(uow, core, batch, senders, read)
             await uow.commit()
         return [results[claimed.id] for claimed, _ in batch]
     except Exception:
@@ -259,6 +264,7 @@ async def _answer_batch(
     uow: UnitOfWork,
     core: Core,
     batch: Sequence[tuple[Claim, IncomingMail]],
+    senders: Mapping[uuid.UUID, ContactValue | None],
     read: Mapping[uuid.UUID, _Read],
 ) -> dict[uuid.UUID, Answered]:
     # Everything the batch needs to know is read up front, a query per kind of fact, and every
@@ -267,7 +273,6 @@ async def _answer_batch(
     queue = InboundRepository(uow.session)
     now = core.clock.now()
     held = await mail_queue.finish_many_in(uow, core, [claimed for claimed, _ in batch])
-    senders = {claimed.id: _sender(core, mail) for claimed, mail in batch}
     indexes = {key: subjects.blind_index(core, a) for key, a in senders.items() if a is not None}
     await queue.serialise_all(set(indexes.values()))
     replies = await queue.replies_by_index(set(indexes.values()), now - REPLY_WINDOW)
@@ -300,33 +305,44 @@ async def _answer_batch(
         if ref:
             seen_refs.add(ref)
 
-    # Rows that others refer to are written first (the models have foreign keys but no
-    # relationships, so one flush would not order them): subjects, then keys and contact
-    # points, then requests and the rest. A new subject is written with the language its
-    # first mail will give it, so that it is not updated right after.
-    new_subjects: dict[str, tuple[Subject, ContactValue]] = {}
+    # New rows are built first and written at the end with one INSERT per table, referenced
+    # rows first (subjects, their keys and contact points, requests, then the rest); a new
+    # subject gets the language its first mail gives it. Subjects that wrote before are
+    # loaded objects: their changes are written by the flush at the commit.
+    new_subjects: list[object] = []
+    new_keys: list[object] = []
+    new_points: list[object] = []
     for _, _, address, index, _, mail_read in todo:
-        if index not in known and index not in new_subjects:
+        if index not in known:
             locale = mail_read.hint or settings.default_locale
-            subject = subjects.new(uow, core, locale=_language(mail_read, locale), pseudonym=pseudonyms.pop())
-            subject.last_active_at = now
-            new_subjects[index] = (subject, address)
-    if new_subjects:
-        await uow.session.flush()
-    for index, (subject, address) in new_subjects.items():
-        uow.create_subject_key(subject.id)
-        known[index] = (subject, await subjects.new_contact(uow, core, subject, address))
-    await uow.session.flush()
+            subject = Subject(
+                id=uuid.uuid4(),
+                pseudonym=pseudonyms.pop(),
+                locale=_language(mail_read, locale),
+                created_at=now,
+                last_active_at=now,
+            )
+            new_keys.append(uow.new_subject_key(subject.id))
+            point = await subjects.new_contact(uow, core, subject, address, add=False)
+            known[index] = (subject, point)
+            new_subjects.append(subject)
+            new_points.append(point)
+    drafts: list[object] = []
+    sent: list[object] = []
     answers: list[dict[str, Any]] = []
-    for claimed, mail, _, index, ref, mail_read in todo:
-        await asyncio.sleep(0)  # a batch is CPU work: let the SMTP sessions run in between
+    for position, (claimed, mail, _, index, ref, mail_read) in enumerate(todo):
+        if position % 8 == 7:
+            await asyncio.sleep(0)  # a batch is CPU work: let the SMTP sessions run in between
         subject, point = known[index]
         point.unreachable = False  # they just wrote from it
-        results[claimed.id], answer = await _answer(
+        results[claimed.id], answer, draft = await _answer(
             uow, core, subject, point, mail, mail_read, ref, references.pop(), now
         )
         answers.append(answer)
-        queue.record_reply(index, now)
+        if draft is not None:
+            drafts.append(draft)
+        sent.append(AutoReply(address_index=index, sent_at=now))
+    await uow.insert_all([*new_subjects, *new_keys, *new_points, *drafts, *sent])
     await uow.session.flush()
     await outbox.insert_all(uow, core, answers)
     await queue.record_outcomes({key: answered.outcome[:32] for key, answered in results.items()})
@@ -364,8 +380,9 @@ async def _answer(
     source_ref: str | None,
     reference: str,
     now: datetime,
-) -> tuple[Answered, dict[str, Any]]:
-    """The mail's outcome, and its answer for the outbox (the caller queues the batch's)."""
+) -> tuple[Answered, dict[str, Any], IntakeRequest | None]:
+    """The mail's outcome, its answer for the outbox and its draft request, for the caller
+    to write (with the rest of the batch)."""
     settings = core.settings
     text, truncated, hint = read.text, read.truncated, read.hint
     headers = _reply_headers(mail)
@@ -380,6 +397,7 @@ async def _answer(
             intake_address=f"intake@{settings.mail_domain}",
         )
         answered = Answered("no_text")
+        request = None
     else:
         if isinstance(read.analysis, Exception):
             raise read.analysis
@@ -398,6 +416,7 @@ async def _answer(
             flush=False,
             analysis=read.analysis,
             now=now,
+            add=False,
         )
         language = hint or preview.language
         message = _auto_reply(core, request, language, mail, truncated, headers)
@@ -414,7 +433,7 @@ async def _answer(
     )
     subject.locale = language
     subject.last_active_at = now
-    return answered, answer
+    return answered, answer, request
 
 
 def _links(core: Core) -> Links:

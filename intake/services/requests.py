@@ -108,11 +108,13 @@ async def _create_draft(
     flush: bool = True,
     analysis: AnalysisLike | None = None,
     now: datetime | None = None,
+    add: bool = True,
 ) -> tuple[IntakeRequest, Preview]:
     """``reference``: one the caller checked is free (else one is drawn here); ``flush``: write
     now (False: at the next flush, e.g. one flush for a batch of drafts); ``analysis``: the
     anonymiser's analysis of ``text`` in ``language``, if the caller made it beforehand (outside
-    the transaction); ``now``: the time of the change (one for a batch)."""
+    the transaction); ``now``: the time of the change (one for a batch); ``add``: False leaves
+    the new request out of the session, for the caller to write (``uow.insert_all``)."""
     topics.check(topic)
     text = _check_text(core, text)
     result = await _analyse(uow, core, subject, text, language, analysis)
@@ -143,7 +145,8 @@ async def _create_draft(
         updated_at=now,
         expires_at=now + core.settings.confirmation_ttl if hold_for_confirmation else None,
     )
-    uow.requests.add(request)
+    if add:
+        uow.requests.add(request)
     subject.last_active_at = now
     if flush:
         await uow.session.flush()

@@ -86,9 +86,11 @@ async def add_contact(uow: UnitOfWork, core: Core, subject: Subject, value: Cont
     return point
 
 
-async def new_contact(uow: UnitOfWork, core: Core, subject: Subject, value: ContactValue) -> ContactPoint:
-    """A new contact point (encrypted), added to the unit of work; the caller knows the subject
-    does not have it yet (``add_contact`` checks)."""
+async def new_contact(
+    uow: UnitOfWork, core: Core, subject: Subject, value: ContactValue, *, add: bool = True
+) -> ContactPoint:
+    """A new contact point (encrypted), added to the unit of work (``add``; else the caller
+    writes it); the caller knows the subject does not have it yet (``add_contact`` checks)."""
     cipher = await uow.subject_cipher(subject.id)
     point = ContactPoint(
         id=uuid.uuid4(),
@@ -98,7 +100,8 @@ async def new_contact(uow: UnitOfWork, core: Core, subject: Subject, value: Cont
         blind_index=blind_index(core, value),
         created_at=core.clock.now(),
     )
-    uow.contacts.add(point)
+    if add:
+        uow.contacts.add(point)
     return point
 
 
