@@ -12,7 +12,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, delete, func, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent_store.enums import ContactKind, SubjectState
@@ -35,9 +37,19 @@ class InboundRepository:
     def add(self, row: InboundMail) -> None:
         self.session.add(row)
 
-    async def insert_all(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert queue rows given as column values, with one statement."""
-        await self.session.execute(insert(InboundMail.__table__), list(rows))
+    async def insert_new(self, rows: Sequence[dict[str, Any]]) -> set[uuid.UUID]:
+        """Insert queue rows given as column values (with their ids), with one statement,
+        leaving out those stored before (same kind, Message-ID and content, also when another
+        transaction stored them meanwhile); returns the ids inserted."""
+        if not rows:
+            return set()
+        dialect = self.session.bind.dialect.name  # type: ignore[union-attr]
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        table = InboundMail.__table__
+        inserted = await self.session.execute(
+            insert(table).on_conflict_do_nothing().returning(table.c.id), list(rows)
+        )
+        return {row.id for row in inserted}
 
     async def kinds_stored(
         self, kinds: Iterable[InboundKind], message_id_hash: str, content_hash: str

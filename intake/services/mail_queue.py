@@ -102,17 +102,19 @@ async def store_batch(core: Core, batch: Sequence[Accepted]) -> list[Stored]:
 
 
 async def _store(core: Core, prepared: list[_Prepared]) -> list[Stored]:
+    """One statement inserts the batch; the database leaves out what it holds already
+    (its unique key on kind, Message-ID and content), so no query asks first."""
     service = core.keyring.service
     async with core.uow() as uow:
-        queue = InboundRepository(uow.session)
-        seen = await queue.stored_keys([p.content_hash for p in prepared])
         now = core.clock.now()
-        results, rows = [], []
+        seen: set[tuple[InboundKind, str, str]] = set()
+        candidates: list[list[uuid.UUID]] = []
+        rows = []
         for item in prepared:
             ids = []
             for kind in sorted(set(item.accepted.kinds)):
                 key = (kind, item.message_id_hash, item.content_hash)
-                if key in seen:
+                if key in seen:  # the same message twice in this batch
                     continue
                 seen.add(key)
                 inbound_id = uuid.uuid4()
@@ -131,12 +133,20 @@ async def _store(core: Core, prepared: list[_Prepared]) -> list[Stored]:
                         "attempts": 0,
                         "next_attempt_at": now,
                         "received_at": now,
+                        "lease_until": None,
+                        "outcome": None,
+                        "last_error": None,
+                        "processed_at": None,
                     }
                 )
                 ids.append(inbound_id)
-            results.append(Stored(tuple(ids), duplicate=not ids))
-        if rows:
-            await queue.insert_all(rows)  # one statement, no ORM objects: this runs per SMTP batch
+            candidates.append(ids)
+        inserted = await InboundRepository(uow.session).insert_new(rows)
+        results = []
+        for ids in candidates:
+            stored = tuple(i for i in ids if i in inserted)
+            results.append(Stored(stored, duplicate=not stored))
+        if inserted:
             await uow.commit()
         return results
 
