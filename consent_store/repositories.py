@@ -253,6 +253,20 @@ class RequestRepository(_Repository):
             )
         ).all()
 
+    async def in_state_since(
+        self, state: RequestState, cutoff: datetime, *, limit: int = 500
+    ) -> Sequence[IntakeRequest]:
+        """Requests that entered ``state`` before ``cutoff`` and are still in it (every
+        transition sets ``updated_at``)."""
+        return (
+            await self.session.scalars(
+                select(IntakeRequest)
+                .where(IntakeRequest.state == state, IntakeRequest.updated_at < cutoff)
+                .order_by(IntakeRequest.updated_at)
+                .limit(limit)
+            )
+        ).all()
+
     async def closed_before(self, cutoff: datetime, *, limit: int = 500) -> Sequence[IntakeRequest]:
         return (
             await self.session.scalars(

@@ -14,7 +14,9 @@ from consent_store.enums import Purpose, RequestState
 REQUEST_TRANSITIONS: Mapping[RequestState, frozenset[RequestState]] = {
     RequestState.DRAFT: frozenset({RequestState.OPEN, RequestState.WITHDRAWN, RequestState.EXPIRED}),
     RequestState.OPEN: frozenset({RequestState.ACCEPTED, RequestState.WITHDRAWN, RequestState.EXPIRED}),
-    RequestState.ACCEPTED: frozenset({RequestState.HANDED_OVER, RequestState.OPEN, RequestState.WITHDRAWN}),
+    RequestState.ACCEPTED: frozenset(
+        {RequestState.HANDED_OVER, RequestState.OPEN, RequestState.WITHDRAWN, RequestState.EXPIRED}
+    ),
     RequestState.HANDED_OVER: frozenset(),
     RequestState.WITHDRAWN: frozenset(),
     RequestState.EXPIRED: frozenset(),

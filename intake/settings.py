@@ -107,6 +107,12 @@ class Settings(BaseSettings):
     # How long an e-mailed request waits for the candidate's confirmation before it is erased;
     # also the lifetime of the confirmation link. ``7`` (days), ``36h``, ``P7D``, ``7 days``.
     confirmation_ttl: timedelta = timedelta(days=7)
+    # A coach accepted but the candidate has not answered (confirm or decline) for this long:
+    # the match lapses, the request expires, both are told. Same formats as above.
+    match_answer_ttl: timedelta = timedelta(days=14)
+    # A submitted request that no coach accepted for this long expires (the candidate is told
+    # and may ask again); unmatched requests are not kept indefinitely.
+    open_request_ttl: timedelta = timedelta(days=90)
 
     # Retention (days). Defaults follow what practices publish: unmatched requests are not
     # kept for long; matched ones for the coaching relationship plus a margin. (Unconfirmed
@@ -122,7 +128,7 @@ class Settings(BaseSettings):
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
-    @field_validator("confirmation_ttl", mode="before")
+    @field_validator("confirmation_ttl", "match_answer_ttl", "open_request_ttl", mode="before")
     @classmethod
     def _days_by_default(cls, value: object) -> object:
         if isinstance(value, int | float):
@@ -134,8 +140,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_mail(self) -> Settings:
-        if self.confirmation_ttl <= timedelta(0):
-            raise ValueError("INTAKE_CONFIRMATION_TTL must be positive")
+        for name in ("confirmation_ttl", "match_answer_ttl", "open_request_ttl"):
+            if getattr(self, name) <= timedelta(0):
+                raise ValueError(f"INTAKE_{name.upper()} must be positive")
         if (self.smtp_tls_cert is None) != (self.smtp_tls_key is None):
             raise ValueError("INTAKE_SMTP_TLS_CERT and INTAKE_SMTP_TLS_KEY go together")
         if self.smtp_require_tls and self.smtp_tls_cert is None:
@@ -164,6 +171,14 @@ class Settings(BaseSettings):
     def retention_unconfirmed_days(self) -> int:
         """``confirmation_ttl`` in whole days, rounded up (as the privacy notice states it)."""
         return math.ceil(self.confirmation_ttl / timedelta(days=1))
+
+    @property
+    def retention_match_answer_days(self) -> int:
+        return math.ceil(self.match_answer_ttl / timedelta(days=1))
+
+    @property
+    def retention_open_request_days(self) -> int:
+        return math.ceil(self.open_request_ttl / timedelta(days=1))
 
     @cached_property
     def master_key_bytes(self) -> bytes:

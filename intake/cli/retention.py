@@ -18,7 +18,8 @@ def run() -> None:
     """Apply the retention periods now (`intake run` also does this every hour)."""
     report = with_core(retention_service.run)
     console.print(
-        f"expired drafts: {report.expired_drafts}, erased requests: {report.erased_requests}, "
+        f"expired drafts: {report.expired_drafts}, lapsed matches: {report.lapsed_matches}, "
+        f"expired requests: {report.expired_requests}, erased requests: {report.erased_requests}, "
         f"erased subjects: {report.erased_subjects}, purged messages: {report.purged_messages}, "
         f"expired newsletter sign-ups: {report.expired_signups}, "
         f"re-applied erasures: {report.reapplied_erasures}"

@@ -324,7 +324,7 @@ async def close(
             core,
             request,
             core.texts.message(
-                "request_withdrawn",
+                "request_expired" if to is RequestState.EXPIRED else "request_withdrawn",
                 subject.locale,
                 reason=reason,
                 **matching.request_context(core, request, subject.locale),

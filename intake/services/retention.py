@@ -1,6 +1,9 @@
 """Retention: what is erased when, without anyone having to remember.
 
-* drafts nobody confirmed: erased after ``retention_unconfirmed_days``;
+* drafts nobody confirmed: erased after ``confirmation_ttl``;
+* matches the candidate never answered: the request expires ``match_answer_ttl`` after the
+  coach accepted (coach and candidate are told); requests no coach accepted: after
+  ``open_request_ttl``. Both are then closed requests, erased as below;
 * closed requests (handed over, withdrawn, expired): erased ``retention_closed_request_days``
   after closing;
 * subjects with no live request and no activity for ``retention_inactive_subject_days``:
@@ -13,7 +16,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from consent_store.enums import Actor, Channel, NewsletterState, RequestState
 from intake.core import Core
@@ -23,6 +26,8 @@ from intake.services import newsletter, privacy, requests
 @dataclass(slots=True)
 class RetentionReport:
     expired_drafts: int = 0
+    lapsed_matches: int = 0
+    expired_requests: int = 0
     erased_requests: int = 0
     erased_subjects: int = 0
     reapplied_erasures: int = 0
@@ -47,6 +52,13 @@ async def run(core: Core, *, batch: int = 200) -> RetentionReport:
         report.expired_drafts += len(drafts)
         if len(drafts) < batch:
             break
+
+    report.lapsed_matches = await _expire_waiting(
+        core, RequestState.ACCEPTED, now - settings.match_answer_ttl, "no_answer", batch
+    )
+    report.expired_requests = await _expire_waiting(
+        core, RequestState.OPEN, now - settings.open_request_ttl, "unmatched", batch
+    )
 
     while True:  # unconfirmed newsletter sign-ups
         async with core.uow() as uow:
@@ -108,3 +120,20 @@ async def run(core: Core, *, batch: int = 200) -> RetentionReport:
 
     report.reapplied_erasures = len(await privacy.reapply_erasures(core))
     return report
+
+
+async def _expire_waiting(core: Core, state: RequestState, cutoff: datetime, reason: str, batch: int) -> int:
+    """Close requests that have waited in ``state`` since before ``cutoff``: their offers are
+    withdrawn (the coaches are told) and the candidate hears why and that they may ask again."""
+    expired = 0
+    while True:
+        async with core.uow() as uow:
+            waiting = await uow.requests.in_state_since(state, cutoff, limit=batch)
+            for request in waiting:
+                if await requests.close(
+                    uow, core, request, RequestState.EXPIRED, reason=reason, tell_candidate=True
+                ):
+                    expired += 1
+            await uow.commit()
+        if len(waiting) < batch:
+            return expired

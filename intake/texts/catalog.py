@@ -11,7 +11,7 @@ from types import MappingProxyType
 
 from consent_store.enums import Purpose
 
-NOTICE_VERSION = "2026.11.2"
+NOTICE_VERSION = "2026.11.3"
 NOTICE_UPDATED = "2026-11-21"
 
 WORDING_VERSIONS = MappingProxyType(

@@ -90,6 +90,8 @@ class Texts:
                 },
                 retention={
                     "unconfirmed_days": s.retention_unconfirmed_days,
+                    "match_answer_days": s.retention_match_answer_days,
+                    "open_request_days": s.retention_open_request_days,
                     "closed_request_days": s.retention_closed_request_days,
                     "inactive_subject_days": s.retention_inactive_subject_days,
                 },

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -133,3 +135,67 @@ async def test_declined_by_every_coach_waits_for_new_coaches(core) -> None:  # t
     assert await matching.reoffer_waiting(core) == 1
     states = {o.coach_id: o.state for o in await _offers(core, submitted.request_id)}
     assert states == {first.id: OfferState.DECLINED, second.id: OfferState.OPEN}
+
+
+async def _kinds_to(core, recipient_id):  # type: ignore[no-untyped-def]
+    from consent_store.models import OutboxMessage
+
+    async with core.uow() as uow:
+        rows = await uow.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.recipient_id == recipient_id)
+            .order_by(OutboxMessage.created_at)
+        )
+        return [row.kind for row in rows.all()]
+
+
+async def test_a_match_the_candidate_never_answers_lapses(core) -> None:  # type: ignore[no-untyped-def]
+    from intake.services import retention
+
+    winner, other = await scenario.telegram_coaches(core, 2)
+    who = await scenario.candidate(core)
+    submitted = await scenario.submitted(core, who)
+    offer = next(o for o in await _offers(core, submitted.request_id) if o.coach_id == winner.id)
+    await matching.accept(core, offer_id=offer.id, coach_id=winner.id)
+
+    core.clock.advance(core.settings.match_answer_ttl - timedelta(minutes=1))
+    assert (await retention.run(core)).lapsed_matches == 0
+    core.clock.advance(timedelta(minutes=2))
+    report = await retention.run(core)
+    assert (report.lapsed_matches, report.expired_requests) == (1, 0)
+
+    async with core.uow() as uow:
+        request = await uow.requests.get(submitted.request_id)
+        assert request.state is RequestState.EXPIRED and request.original_ciphertext is None
+        assert (await uow.session.scalars(select(Handover))).all() == []
+    states = {o.coach_id: o.state for o in await _offers(core, submitted.request_id)}
+    assert states == {winner.id: OfferState.WITHDRAWN, other.id: OfferState.SUPERSEDED}
+    assert (await _kinds_to(core, winner.id))[-1] == "offer_withdrawn"
+    assert (await _kinds_to(core, other.id))[-1] == "offer_taken"  # told once, not again
+    assert (await _kinds_to(core, who.id))[-1] == "request_expired"
+    with pytest.raises(InvalidState):  # a late "yes" hands nothing over
+        await requests.confirm_match(core, request_id=submitted.request_id, subject_id=who.id)
+    assert (await retention.run(core)).lapsed_matches == 0
+
+
+async def test_a_request_no_coach_takes_expires(core) -> None:  # type: ignore[no-untyped-def]
+    from intake.services import retention
+
+    coaches = await scenario.telegram_coaches(core, 2)
+    who = await scenario.candidate(core)
+    submitted = await scenario.submitted(core, who)
+    taken = await scenario.submitted(core, who, text="Ik wil leren presenteren.")
+    offer = (await _offers(core, taken.request_id))[0]
+
+    core.clock.advance(core.settings.open_request_ttl - timedelta(days=1))
+    await matching.accept(core, offer_id=offer.id, coach_id=offer.coach_id)  # recent: kept
+    core.clock.advance(timedelta(days=2))
+    report = await retention.run(core)
+    assert (report.expired_requests, report.lapsed_matches) == (1, 0)
+    async with core.uow() as uow:
+        assert (await uow.requests.get(submitted.request_id)).state is RequestState.EXPIRED
+        assert (await uow.requests.get(taken.request_id)).state is RequestState.ACCEPTED
+    assert {o.state for o in await _offers(core, submitted.request_id)} == {OfferState.WITHDRAWN}
+    for coach in coaches:
+        assert "offer_withdrawn" in await _kinds_to(core, coach.id)
+    assert "request_expired" in await _kinds_to(core, who.id)
