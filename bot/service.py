@@ -25,6 +25,7 @@ from bot.app import create_bot, create_dispatcher, create_fsm, register_commands
 from bot.middlewares import Tracker
 from bot.sender import TelegramSender
 from bot.storage import DatabaseStorage, create_storage
+from intake import safe_log
 from intake.core import Core
 from intake.errors import ConfigurationError
 
@@ -131,8 +132,8 @@ class RunningBot:
                 purged = await storage.purge()
                 if purged:
                     log.info("forgot %d abandoned conversation(s)", purged)
-            except Exception:
-                log.exception("purging conversation state failed")
+            except Exception as exc:
+                log.error("purging conversation state failed: %s", safe_log.failure(exc))
             await asyncio.sleep(PURGE_INTERVAL_SECONDS)
 
     async def stop(self) -> None:

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from consent_store.enums import Channel
 from consent_store.migrate import pending, upgrade
+from intake import safe_log
 from intake.core import Core
 from intake.errors import ConfigurationError
 from intake.ports import AnonymiserPort, Sender
@@ -59,8 +60,8 @@ class Service:
         for adapter in reversed(self.adapters):
             try:
                 await adapter.stop()
-            except Exception:
-                log.exception("stopping %s failed", adapter.name)
+            except Exception as exc:
+                log.error("stopping %s failed: %s", adapter.name, safe_log.failure(exc))
         if self.tasks:  # background loops watch `stopping`: let them finish the round they are in
             _, late = await asyncio.wait(self.tasks, timeout=SHUTDOWN_GRACE_SECONDS)
             for task in late:
@@ -132,8 +133,8 @@ async def _maintenance_loop(core: Core, stopping: asyncio.Event) -> None:
                 next_retention = loop.time() + RETENTION_INTERVAL_SECONDS
                 if any(astuple(report)):
                     log.info("retention: %s", report)
-        except Exception:
-            log.exception("maintenance round failed")
+        except Exception as exc:
+            log.error("maintenance round failed: %s", safe_log.failure(exc))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), timeout=MAINTENANCE_INTERVAL_SECONDS)
 

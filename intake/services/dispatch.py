@@ -20,7 +20,7 @@ from consent_store.crypto import DecryptionFailed
 from consent_store.enums import Channel, ContactKind, OutboxState, RecipientKind
 from consent_store.models import OutboxMessage
 from consent_store.unit_of_work import UnitOfWork
-from intake import rules
+from intake import rules, safe_log
 from intake.core import Core
 from intake.messages import RenderedMessage
 from intake.ports import (
@@ -94,8 +94,8 @@ class Dispatcher:
         while not stop.is_set():
             try:
                 await self.run_once()
-            except Exception:  # the loop must survive a database hiccup
-                log.exception("outbox dispatch round failed")
+            except Exception as exc:  # the loop must survive a database hiccup
+                log.error("outbox dispatch round failed: %s", safe_log.failure(exc))
             self.core.outbox_ready.clear()
             waiter = asyncio.ensure_future(self.core.outbox_ready.wait())
             stopper = asyncio.ensure_future(stop.wait())
@@ -123,7 +123,13 @@ class Dispatcher:
             except PermanentDeliveryError as exc:
                 await self._finish(row, stats, state=OutboxState.FAILED, last_error=exc.code)
             except Exception as exc:  # a sender bug must not stop the other messages
-                log.exception("sender %s crashed on outbox message %s", row.channel.value, row.id)
+                # Not the message: a relay's refusal can quote the recipient's address.
+                log.error(
+                    "sender %s crashed on outbox message %s: %s",
+                    row.channel.value,
+                    row.id,
+                    safe_log.failure(exc),
+                )
                 await self._retry(row, stats, type(exc).__name__, None)
             else:
                 await self._finish(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import mailbox
 from datetime import timedelta
 from email import message_from_bytes, policy
 
+import pytest
 from sqlalchemy import select
 
 from consent_store.enums import Actor, Channel, ContactKind, OutboxState, RecipientKind
 from consent_store.models import ContactPoint, OutboxMessage
 from intake.core import Core
+from intake.ports import Delivery
 from intake.services import privacy
 from intake.services.dispatch import Dispatcher
 from mail_ingest.outbound import EmailSender
@@ -106,3 +109,22 @@ async def test_channels_without_a_sender_wait(core: Core) -> None:
     assert stats.sent == 1
     telegram = [r for r in await _rows(core) if r.channel is Channel.TELEGRAM]
     assert [r.state for r in telegram] == [OutboxState.PENDING]
+
+
+class _CrashingSender:
+    """A sender with a bug whose exception quotes the address, as some client libraries do."""
+
+    async def send(self, delivery: Delivery) -> str:
+        raise RuntimeError(f"cannot deliver to {delivery.address}")
+
+
+async def test_a_crashing_sender_is_retried_and_the_log_holds_no_address(
+    core: Core, caplog: pytest.LogCaptureFixture
+) -> None:
+    await _email_coach_and_request(core)
+    with caplog.at_level(logging.DEBUG):
+        stats = await Dispatcher(core, {Channel.EMAIL: _CrashingSender()}).run_once()
+    assert (stats.sent, stats.retried) == (0, 2)
+    assert all(r.state is OutboxState.PENDING and r.attempts == 1 for r in await _rows(core))
+    assert "RuntimeError" in caplog.text
+    assert "@example" not in caplog.text
