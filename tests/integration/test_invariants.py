@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from consent_store.enums import Purpose, RecipientKind
-from consent_store.models import OutboxMessage
+from consent_store.models import Base, OutboxMessage
 from intake import contacts
 from intake.core import Core
 from intake.messages import RenderedMessage
@@ -74,16 +74,27 @@ async def test_no_coach_message_carries_contact_details_except_the_winners_hando
     )  # all three coaches were written to
 
 
-async def test_the_sqlite_file_holds_no_plaintext_contact_details(core: Core, tmp_path: Path) -> None:
-    if core.engine.dialect.name != "sqlite":
-        return  # the PostgreSQL variant of this check is the encryption itself; the file is SQLite's
+async def _stored_bytes(core: Core) -> bytes:
+    """Everything the database holds, as bytes: the SQLite files themselves (with WAL), or on
+    PostgreSQL every row of every table as text, binary columns included (hex)."""
+    if core.engine.dialect.name == "sqlite":
+        await core.engine.dispose()  # flush everything to the files
+        database = Path(core.settings.resolved_database_url.split("///", 1)[1])
+        return b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
+    rows: list[str] = []
+    async with core.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            result = await connection.execute(text(f'SELECT CAST(t AS text) FROM "{table.name}" t'))
+            rows.extend(result.scalars().all())
+    return "\n".join(rows).encode()
+
+
+async def test_the_database_holds_no_plaintext_contact_details(core: Core) -> None:
     who, _, _ = await _full_flow(core)
     await scenario.grant(
         core, (await scenario.candidate(core, "second.person@example.org")).id, Purpose.NEWSLETTER
     )
-    await core.engine.dispose()  # flush everything to the files
-    database = Path(core.settings.resolved_database_url.split("///", 1)[1])
-    raw = b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
+    raw = await _stored_bytes(core)
     assert who.pseudonym.encode() in raw, "positive control: the scan must see stored text"
     for needle in (
         EMAIL,
@@ -95,6 +106,7 @@ async def test_the_sqlite_file_holds_no_plaintext_contact_details(core: Core, tm
     ):
         for encoding in ("utf-8", "utf-16-le"):
             assert needle.encode(encoding) not in raw, needle
+            assert needle.encode(encoding).hex().encode() not in raw, needle  # inside a bytea
 
 
 async def test_offers_carry_only_the_anonymised_text(core: Core) -> None:
