@@ -198,6 +198,7 @@ class RunningSmtp:
 
 
 async def start(core: Core) -> RunningSmtp:
+    safe_log.withhold("mail.log")  # aiosmtpd logs addresses and IP addresses at INFO
     settings = core.settings
     worker = InboundWorker(core)
     committer = GroupCommitter(core)

@@ -3,6 +3,7 @@ held draft with an automatic answer, and never answered when that could start a 
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from email.utils import make_msgid
 
@@ -280,3 +281,17 @@ async def test_unsubscribe_mail_is_processed_and_never_answered(mail: MailServic
     # Not a valid token: the sender's own address is taken off (tests/integration/test_newsletter_routes.py).
     assert [m.outcome for m in stored] == ["unsubscribe:address", "unsubscribe:address"]
     assert mail.new_mail() == []
+
+
+async def test_smtp_sessions_leave_no_address_in_the_logs(
+    mail: MailService, core: Core, caplog: pytest.LogCaptureFixture
+) -> None:
+    """aiosmtpd logs each command line, the envelope and the peer's IP address at INFO."""
+    with caplog.at_level(logging.DEBUG):
+        accepted = await mail.send(message("Ik zoek een coach. Bel me op 06-12345678."))
+        refused = await mail.send(message("Hallo"), to=["niemand@intake.test"])
+        await mail.settle()
+    assert (accepted.code, refused.code) == (250, 550)
+    assert caplog.records, "positive control: the service logs"
+    for secret in ("kandidaat@example.org", "niemand@intake.test", "12345678", "127.0.0.1"):
+        assert secret not in caplog.text, secret
