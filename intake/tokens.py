@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_decode, base64_encode
 
 from intake.clock import Clock, SystemClock
 from intake.errors import IntakeError
@@ -51,6 +52,17 @@ UNSUBSCRIBE_TOKEN_LENGTH = 52
 _MAC_BYTES = 16
 
 
+def _canonical_signature(token: str) -> bool:
+    """The signature's last base64 character carries unused bits, so several spellings of a
+    token decode to the same signature; only the one we issued counts (an altered link must
+    never work, whichever character was altered)."""
+    signature = token.rsplit(".", 1)[-1]
+    try:
+        return base64_encode(base64_decode(signature)).decode("ascii") == signature
+    except (BadSignature, ValueError, UnicodeError):
+        return False
+
+
 class Tokens:
     def __init__(self, secret_key: bytes, clock: Clock | None = None) -> None:
         self._secret = secret_key
@@ -70,6 +82,8 @@ class Tokens:
         return self._serializer(purpose).dumps(ref)
 
     def verify(self, purpose: TokenPurpose, token: str) -> str:
+        if not _canonical_signature(token):
+            raise TokenInvalid()
         try:
             ref = self._serializer(purpose).loads(token, max_age=purpose.max_age.total_seconds())
         except SignatureExpired:
