@@ -291,7 +291,9 @@ async def test_smtp_sessions_leave_no_address_in_the_logs(
         accepted = await mail.send(message("Ik zoek een coach. Bel me op 06-12345678."))
         refused = await mail.send(message("Hallo"), to=["niemand@intake.test"])
         await mail.settle()
+        logging.getLogger("mail.log").warning("odd client %s", "kandidaat@example.org")
     assert (accepted.code, refused.code) == (250, 550)
-    assert caplog.records, "positive control: the service logs"
+    # Positive control: the capture works, and aiosmtpd's warnings are kept, without details.
+    assert "problem reported (details withheld" in caplog.text
     for secret in ("kandidaat@example.org", "niemand@intake.test", "12345678", "127.0.0.1"):
         assert secret not in caplog.text, secret
