@@ -13,10 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consent_store import dialects
 from consent_store.enums import ContactKind, SubjectState
 from consent_store.locks import serialise
 from consent_store.models import (
@@ -43,11 +42,9 @@ class InboundRepository:
         transaction stored them meanwhile); returns the ids inserted."""
         if not rows:
             return set()
-        dialect = self.session.bind.dialect.name  # type: ignore[union-attr]
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         table = InboundMail.__table__
         inserted = await self.session.execute(
-            insert(table).on_conflict_do_nothing().returning(table.c.id), list(rows)
+            dialects.insert(self.session, table).on_conflict_do_nothing().returning(table.c.id), list(rows)
         )
         return {row.id for row in inserted}
 
@@ -90,7 +87,7 @@ class InboundRepository:
             .order_by(InboundMail.next_attempt_at)
             .limit(limit)
         )
-        if self.session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+        if dialects.on_postgres(self.session):
             due = due.with_for_update(skip_locked=True)
         ids, total = [], 0
         for row in (await self.session.execute(due)).all():

@@ -13,10 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consent_store import dialects
 from consent_store.enums import (
     Channel,
     ConsentAction,
@@ -371,7 +370,7 @@ class OutboxRepository(_Repository):
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
         )
-        if self.session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+        if dialects.on_postgres(self.session):
             due = due.with_for_update(skip_locked=True)
         ids = list((await self.session.scalars(due)).all())
         if not ids:
@@ -712,15 +711,14 @@ class SuppressionRepository(_Repository):
         because two unsubscribes of one address may commit at the same time (PostgreSQL)."""
         if not address_hashes:
             return 0
-        insert = postgresql_insert if self._dialect() == "postgresql" else sqlite_insert
         rows = [{"address_hash": h, "reason": reason, "created_at": now} for h in sorted(address_hashes)]
         added = await self.session.scalars(
-            insert(Suppression).values(rows).on_conflict_do_nothing().returning(Suppression.address_hash)
+            dialects.insert(self.session, Suppression)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(Suppression.address_hash)
         )
         return len(added.all())
-
-    def _dialect(self) -> str:
-        return self.session.bind.dialect.name  # type: ignore[union-attr]
 
     async def lift(self, address_hash: str) -> None:
         await self.session.execute(
