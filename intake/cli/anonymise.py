@@ -14,15 +14,16 @@ import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
 
-from anonymiser import Analysis, Anonymiser
-from anonymiser.errors import UnsupportedLanguage
 from intake.cli import command, console, err_console
 from intake.errors import IntakeError, InvalidInput
 from intake.settings import load_settings
+
+if TYPE_CHECKING:  # spaCy takes over a second to import: only `intake anonymise` loads it
+    from anonymiser import Analysis, Anonymiser
 
 READ_CHUNK = 1 << 16
 
@@ -47,6 +48,8 @@ class Request:
 
 
 def load_anonymiser() -> Anonymiser:
+    from anonymiser import Anonymiser
+
     settings = load_settings()
     return Anonymiser.load(
         model_nl=settings.spacy_model_nl,
@@ -147,6 +150,8 @@ def _parse(line: bytes, default_lang: str | None) -> Request:
         raise InvalidJsonLine('the line needs "text", a string')
     lang = record.get("lang") or default_lang
     if lang is not None and lang not in ("nl", "en"):
+        from anonymiser.errors import UnsupportedLanguage
+
         raise UnsupportedLanguage(lang if isinstance(lang, str) else "given")
     return Request(id=record.get("id"), text=text, lang=lang)
 
