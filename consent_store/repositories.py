@@ -224,9 +224,6 @@ class RequestRepository(_Repository):
             query = query.where(IntakeRequest.state.in_(list(states)))
         return (await self.session.scalars(query.order_by(IntakeRequest.created_at))).all()
 
-    async def by_source_ref(self, source_ref: str) -> IntakeRequest | None:
-        return await self.session.scalar(select(IntakeRequest).where(IntakeRequest.source_ref == source_ref))
-
     async def transition(
         self, request_id: uuid.UUID, expected: Iterable[RequestState], **values: Any
     ) -> bool:
@@ -443,13 +440,6 @@ class OutboxRepository(_Repository):
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-    async def next_due(self, channels: Iterable[Channel]) -> datetime | None:
-        return await self.session.scalar(
-            select(func.min(OutboxMessage.next_attempt_at)).where(
-                OutboxMessage.state == OutboxState.PENDING, OutboxMessage.channel.in_(list(channels))
-            )
-        )
 
     async def cancel_threads(self, threads: Collection[str], reason: str) -> int:
         """Cancel the messages of these threads that no dispatcher has claimed yet (a claimed

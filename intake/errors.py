@@ -82,9 +82,3 @@ class OfferTaken(InvalidState):
     """Another coach has already accepted this request."""
 
     code = "offer_taken"
-
-
-class LedgerBroken(IntakeError):
-    """The consent ledger's hash chain does not verify."""
-
-    code = "ledger_broken"
