@@ -134,13 +134,16 @@ def _tidy(text: str) -> str:
 
 # HTML ----------------------------------------------------------------------------------
 
-_QUOTE_XPATHS = (
-    "//blockquote[@type='cite']",  # Apple Mail, Thunderbird
-    "//div[contains(concat(' ', normalize-space(@class), ' '), ' gmail_quote ')]",
-    "//div[contains(concat(' ', normalize-space(@class), ' '), ' moz-cite-prefix ')]",
-    "//div[@id='appendonsend']/following-sibling::*",  # Outlook: the quoted original
-    "//div[@id='divRplyFwdMsg']",
-    "//div[@id='appendonsend']",
+_QUOTE_XPATHS = tuple(  # compiled once, not for every HTML part
+    etree.XPath(path)
+    for path in (
+        "//blockquote[@type='cite']",  # Apple Mail, Thunderbird
+        "//div[contains(concat(' ', normalize-space(@class), ' '), ' gmail_quote ')]",
+        "//div[contains(concat(' ', normalize-space(@class), ' '), ' moz-cite-prefix ')]",
+        "//div[@id='appendonsend']/following-sibling::*",  # Outlook: the quoted original
+        "//div[@id='divRplyFwdMsg']",
+        "//div[@id='appendonsend']",
+    )
 )
 
 
@@ -154,7 +157,7 @@ def html_to_text(html: str, *, keep_quotes: bool = False) -> str:
         return ""
     if not keep_quotes:
         for xpath in _QUOTE_XPATHS:
-            for node in tree.xpath(xpath):
+            for node in xpath(tree):
                 parent = node.getparent()
                 if parent is not None:
                     parent.remove(node)
