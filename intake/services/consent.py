@@ -192,17 +192,11 @@ async def withdraw_in(
     return Withdrawal(True, withdrawn)
 
 
-async def current(core: Core, subject_id: uuid.UUID) -> dict[Purpose, ConsentEvent]:
-    """The latest event per purpose (granted or withdrawn)."""
+async def granted(core: Core, subject_id: uuid.UUID) -> frozenset[Purpose]:
+    """The purposes this subject's consent is in force for now."""
     async with core.reader() as uow:
         subject = await subjects.get(uow, subject_id)
-        return await uow.ledger.current(subject.pseudonym)
-
-
-async def granted(core: Core, subject_id: uuid.UUID) -> frozenset[Purpose]:
-    return frozenset(
-        p for p, e in (await current(core, subject_id)).items() if e.action is ConsentAction.GRANTED
-    )
+        return await uow.ledger.granted(subject.pseudonym)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,9 +223,7 @@ async def proof(core: Core, key: str, *, operator: str, reason: str) -> ConsentP
             at=core.clock.now(),
         )
         await uow.commit()
-    async with core.uow() as uow:
-        report = await uow.ledger.verify()
-    return ConsentProof(pseudonym, events, report)
+    return ConsentProof(pseudonym, events, await verify(core))
 
 
 async def verify(core: Core) -> LedgerReport:
