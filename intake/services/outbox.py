@@ -62,7 +62,7 @@ async def values(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """The column values of an outbox row, as ``enqueue`` writes it (for ``insert_all``)."""
-    aad = f"outbox:{recipient_kind.value}:{recipient_id}".encode()
+    now = now or core.clock.now()
     cipher = await uow.subject_cipher(concerns_subject_id) if concerns_subject_id else uow.keyring.service
     return {
         "channel": channel,
@@ -70,11 +70,11 @@ async def values(
         "recipient_id": recipient_id,
         "kind": message.kind,
         "concerns_subject_id": concerns_subject_id,
-        "payload": cipher.encrypt(message.to_json(), aad),
+        "payload": cipher.encrypt(message.to_json(), _aad(recipient_kind, recipient_id)),
         "thread": thread,
         "dedupe_key": dedupe_key,
-        "created_at": now or core.clock.now(),
-        "next_attempt_at": now or core.clock.now(),
+        "created_at": now,
+        "next_attempt_at": now,
     }
 
 
@@ -87,7 +87,12 @@ async def insert_all(uow: UnitOfWork, core: Core, rows: Sequence[dict[str, Any]]
 
 
 def payload_aad(row: OutboxMessage) -> bytes:
-    return f"outbox:{row.recipient_kind.value}:{row.recipient_id}".encode()
+    return _aad(row.recipient_kind, row.recipient_id)
+
+
+def _aad(recipient_kind: RecipientKind, recipient_id: uuid.UUID) -> bytes:
+    """Binds a payload to its recipient: a row's payload cannot be moved to another recipient."""
+    return f"outbox:{recipient_kind.value}:{recipient_id}".encode()
 
 
 def coach_channel(coach: Coach) -> Channel:
