@@ -19,12 +19,10 @@ from typing import Any
 
 from consent_store.crypto import DecryptionFailed
 from consent_store.enums import (
-    LIVE_REQUEST_STATES,
     Actor,
     Channel,
     ConsentAction,
     ContactKind,
-    RequestState,
 )
 from consent_store.models import Subject
 from consent_store.unit_of_work import UnitOfWork
@@ -249,12 +247,11 @@ async def erase_in(
                 reason=f"erasure: {reason}",
             )
             withdrawn.extend(outcome.withdrawn_requests)
-    for request in await uow.requests.for_subject(subject.id, LIVE_REQUEST_STATES):
-        locked = await requests.matching.lock_request(uow, request.id)
-        if locked and await requests.close(
-            uow, core, locked, RequestState.WITHDRAWN, reason="erasure", tell_candidate=False
-        ):
-            withdrawn.append(locked.reference)
+    withdrawn.extend(
+        await requests.withdraw_live(
+            uow, core, subject, reason="erasure", special_only=False, tell_candidate=False
+        )
+    )
     await _suppress_newsletter(uow, core, subject)
     await uow.outbox.cancel_for_subject(subject.id)
     await uow.destroy_subject_key(subject.id)

@@ -334,15 +334,23 @@ async def close(
 
 
 async def withdraw_live(
-    uow: UnitOfWork, core: Core, subject: Subject, *, reason: str, special_only: bool
+    uow: UnitOfWork,
+    core: Core,
+    subject: Subject,
+    *,
+    reason: str,
+    special_only: bool,
+    tell_candidate: bool = True,
 ) -> tuple[str, ...]:
+    """Withdraw the subject's live requests (only those with special-category data, if
+    ``special_only``); returns their references."""
     withdrawn = []
     for request in await uow.requests.for_subject(subject.id, LIVE_REQUEST_STATES):
         if special_only and not request.special_category:
             continue
         locked = await matching.lock_request(uow, request.id)
         if locked and await close(
-            uow, core, locked, RequestState.WITHDRAWN, reason=reason, tell_candidate=True
+            uow, core, locked, RequestState.WITHDRAWN, reason=reason, tell_candidate=tell_candidate
         ):
             withdrawn.append(locked.reference)
     return tuple(withdrawn)
