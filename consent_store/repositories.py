@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consent_store import dialects
 from consent_store.enums import (
+    LIVE_REQUEST_STATES,
     Channel,
     ConsentAction,
     ContactKind,
@@ -80,9 +81,7 @@ class SubjectRepository(_Repository):
         return result.all()
 
     async def inactive_since(self, cutoff: datetime) -> Sequence[Subject]:
-        live = select(IntakeRequest.subject_id).where(
-            IntakeRequest.state.in_([RequestState.DRAFT, RequestState.OPEN, RequestState.ACCEPTED])
-        )
+        live = select(IntakeRequest.subject_id).where(IntakeRequest.state.in_(LIVE_REQUEST_STATES))
         result = await self.session.scalars(
             select(Subject).where(Subject.last_active_at < cutoff, Subject.id.not_in(live))
         )
