@@ -23,6 +23,13 @@ REQUEST_TRANSITIONS: Mapping[RequestState, frozenset[RequestState]] = {
 }
 
 CAPACITY_WINDOW = timedelta(days=30)
+# A "yes, erase everything" button counts only this long after the question was shown: an
+# old chat message must not erase someone who has since come back.
+ERASE_CONFIRMATION_VALID = timedelta(minutes=15)
+
+
+def erase_confirmation_valid(asked_at: datetime | None, now: datetime) -> bool:
+    return asked_at is not None and now - asked_at <= ERASE_CONFIRMATION_VALID
 
 
 def sources_of(target: RequestState) -> frozenset[RequestState]:

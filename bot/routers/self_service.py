@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message, ReplyKeyboardRemove
@@ -17,13 +15,12 @@ from bot.i18n import Talk
 from bot.middlewares import LANG, Answer, Conversation, Person
 from bot.routers.common import Blueprint, own_request, settle, tell
 from consent_store.enums import Actor, Channel, Purpose
+from intake import rules
 from intake.core import Core
 from intake.services import consent, newsletter, overview, privacy, requests, subjects
 from intake.texts import LANGUAGES
 
 router = Blueprint("candidate-self-service")
-
-ERASE_CONFIRMATION_VALID = timedelta(minutes=15)
 
 
 @router.message(Command("help", "hulp"))
@@ -174,7 +171,7 @@ async def erase(
         answer.say(talk("alert/kept"))
         return
     asked = callback.message.date if callback.message is not None else None
-    if asked is None or datetime.now(UTC) - asked > ERASE_CONFIRMATION_VALID:
+    if not rules.erase_confirmation_valid(asked, core.clock.now()):
         await settle(callback)
         answer.say(talk("alert/erase_expired"), alert=True)
         return

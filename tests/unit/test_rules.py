@@ -67,3 +67,10 @@ def test_retry_delay_grows_and_is_capped() -> None:
     assert rules.retry_delay(40, jitter=0) == timedelta(seconds=3600)
     spread = {rules.retry_delay(2).total_seconds() for _ in range(50)}
     assert min(spread) >= 8 and max(spread) <= 12 and len(spread) > 1
+
+
+def test_an_erase_confirmation_counts_for_a_quarter_of_an_hour() -> None:
+    asked = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+    assert rules.erase_confirmation_valid(asked, asked + timedelta(minutes=15))
+    assert not rules.erase_confirmation_valid(asked, asked + timedelta(minutes=15, seconds=1))
+    assert not rules.erase_confirmation_valid(None, asked)
