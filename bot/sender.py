@@ -30,14 +30,15 @@ log = logging.getLogger("intake.bot.sender")
 _UNREACHABLE = ("chat not found", "user is deactivated", "bot was blocked", "have no rights to send")
 
 
-def delivery_ref(chat_id: int, message_id: int) -> str:
-    return f"{chat_id}:{message_id}"
+def delivery_ref(message_id: int) -> str:
+    """What the outbox keeps of a sent message: its id only. The chat id is the person's
+    Telegram id, which is kept only encrypted; an edit takes it from the delivery."""
+    return str(message_id)
 
 
-def parse_ref(ref: str) -> tuple[int, int] | None:
-    chat, _, message = ref.partition(":")
+def parse_ref(ref: str) -> int | None:
     try:
-        return int(chat), int(message)
+        return int(ref.rpartition(":")[2])  # rows written before were "chat:message"
     except ValueError:
         return None
 
@@ -56,7 +57,7 @@ class TelegramSender:
         markup = keyboards.actions(delivery.message.actions)
         try:
             if delivery.message.replaces_previous and delivery.previous_ref:
-                edited = await self._edit(delivery.previous_ref, delivery.message.text, markup)
+                edited = await self._edit(chat_id, delivery.previous_ref, delivery.message.text, markup)
                 if edited is not None:
                     return edited
             return await self._send(chat_id, delivery.message.text, markup)
@@ -79,23 +80,25 @@ class TelegramSender:
         for part in parts[:-1]:
             await self.bot.send_message(chat_id=chat_id, text=part)
         sent = await self.bot.send_message(chat_id=chat_id, text=parts[-1], reply_markup=markup)
-        return delivery_ref(chat_id, sent.message_id)
+        return delivery_ref(sent.message_id)
 
-    async def _edit(self, ref: str, text: str, markup: InlineKeyboardMarkup | None) -> str | None:
-        """Edit the earlier message; None when it cannot be edited (then a new one is sent)."""
-        target = parse_ref(ref)
+    async def _edit(
+        self, chat_id: int, ref: str, text: str, markup: InlineKeyboardMarkup | None
+    ) -> str | None:
+        """Edit the earlier message in this chat (a thread has one recipient); None when it
+        cannot be edited (then a new one is sent)."""
+        message_id = parse_ref(ref)
         parts = chunks(text)
-        if target is None or len(parts) > 1:
+        if message_id is None or len(parts) > 1:
             return None
-        chat_id, message_id = target
         try:
             await self.bot.edit_message_text(
                 chat_id=chat_id, message_id=message_id, text=parts[0], reply_markup=markup
             )
         except TelegramBadRequest as exc:
             if "message is not modified" in exc.message:
-                return ref
+                return delivery_ref(message_id)
             if any(reason in exc.message.lower() for reason in _UNREACHABLE):
                 raise
             return None  # too old to edit, or deleted: send it as a new message
-        return ref
+        return delivery_ref(message_id)

@@ -78,6 +78,7 @@ async def test_flood_limit_is_honoured_and_nothing_is_sent_twice(core, clock, st
         assert "parse_mode" not in sent[0].params
     refs = {m.delivery_ref for m in await _outbox(core) if m.channel is Channel.TELEGRAM}
     assert all(ref and ref.split(":")[0].isdigit() for ref in refs)
+    assert not any(str(chat) in ref for ref in refs for chat in chats)  # Telegram ids only encrypted
 
 
 async def test_taken_offers_are_edited_in_place(core, stub, dispatcher) -> None:  # type: ignore[no-untyped-def]
