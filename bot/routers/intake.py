@@ -170,7 +170,7 @@ async def question(
             reply_markup=keyboards.special_reask(talk, wording),
         )
         return
-    sealed = await drafts.seal(core, subject_id, TEXT, text)
+    sealed = await drafts.seal_question(core, subject_id, text, preview)
     await conversation.save(Intake.preview, **{TEXT: sealed})
     await tell(
         message,
@@ -397,10 +397,11 @@ async def send_request(
     evidence: str | None,
 ) -> None:
     """Hand the draft to the service layer. Its receipt (step 9) arrives through the outbox."""
-    text = await _unseal(core, subject_id, conversation, TEXT)
+    sealed_question = conversation.get(TEXT)
+    question = await drafts.unseal_question(core, subject_id, sealed_question) if sealed_question else None
     contact = await _unseal(core, subject_id, conversation, CONTACT)
     topic = conversation.get(TOPIC)
-    if text is None or contact is None or topic is None:
+    if question is None or contact is None or topic is None:
         await conversation.reset()
         await tell(event, talk("draft_lost"))
         return
@@ -413,10 +414,11 @@ async def send_request(
             subject_id=subject_id,
             channel=Channel.TELEGRAM,
             topic=topic,
-            text=text,
+            text=question.text,
             contact_point_id=point,
             language=talk.language,
             source_ref=f"telegram:start:{source}" if source else None,
+            shown=question.preview,
         )
     except ConsentRequired as missing:  # withdrawn with /toestemming while writing
         if missing.purpose == Purpose.SPECIAL_CATEGORY.value:

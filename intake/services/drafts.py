@@ -9,11 +9,25 @@ every draft unreadable, wherever and in whichever backup it ended up.
 from __future__ import annotations
 
 import base64
+import json
 import uuid
+from dataclasses import asdict, dataclass
 
 from consent_store.crypto import DecryptionFailed
 from intake.core import Core
 from intake.services import subjects
+from intake.services.requests import Preview
+
+QUESTION = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """The candidate's text and the preview they were shown of it (None for a draft sealed
+    before previews were kept: it is analysed again when sent)."""
+
+    text: str
+    preview: Preview | None
 
 
 def _aad(subject_id: uuid.UUID, field: str) -> bytes:
@@ -41,3 +55,22 @@ async def unseal(core: Core, subject_id: uuid.UUID, field: str, sealed: str) -> 
             return cipher.decrypt_text(blob, _aad(subject_id, field))
         except DecryptionFailed:
             return None
+
+
+async def seal_question(core: Core, subject_id: uuid.UUID, text: str, preview: Preview) -> str:
+    """The text with its preview, sealed together: what is sent later is what was shown."""
+    value = {"text": text, "preview": asdict(preview)}
+    return await seal(core, subject_id, QUESTION, json.dumps(value, ensure_ascii=False))
+
+
+async def unseal_question(core: Core, subject_id: uuid.UUID, sealed: str) -> Question | None:
+    value = await unseal(core, subject_id, QUESTION, sealed)
+    if value is None:
+        return None
+    try:
+        stored = json.loads(value)
+        shown = stored["preview"]
+        preview = Preview(**{**shown, "categories": tuple(shown["categories"])})
+        return Question(stored["text"], preview)
+    except (ValueError, KeyError, TypeError):
+        return Question(value, None)  # sealed as plain text

@@ -40,6 +40,21 @@ class Preview:
 
 
 @dataclass(frozen=True, slots=True)
+class _Shown:
+    """A preview standing in for the anonymiser's analysis of the same text."""
+
+    language: str
+    redacted: str
+    special_category: bool
+    categories: tuple[str, ...]
+    spans: tuple[()] = ()
+
+    @classmethod
+    def of(cls, preview: Preview) -> _Shown:
+        return cls(preview.language, preview.anonymised, preview.special_category, preview.categories)
+
+
+@dataclass(frozen=True, slots=True)
 class Draft:
     request_id: uuid.UUID
     reference: str
@@ -263,12 +278,17 @@ async def submit_new(
     contact_point_id: uuid.UUID,
     language: str | None = None,
     source_ref: str | None = None,
+    shown: Preview | None = None,
 ) -> Submitted:
-    """Create and submit in one transaction (the chat flow, where consent came first)."""
+    """Create and submit in one transaction (the chat flow, where consent came first).
+
+    ``shown``: the preview of this text the candidate saw (``preview``); coaches get exactly
+    that, even if the anonymiser changed in between. Without it the text is analysed now."""
     topics.check(topic)
+    text = _check_text(core, text)
     # The anonymiser is the costly part, and needs nothing from the database: not while
     # holding the write lock (SQLite).
-    analysis = core.anonymiser.analyse(_check_text(core, text), language)
+    analysis = _Shown.of(shown) if shown is not None else core.anonymiser.analyse(text, language)
     async with core.uow() as uow:
         subject = await subjects.get(uow, subject_id)
         request, _ = await _create_draft(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 from aiogram.fsm.storage.base import StorageKey
@@ -13,7 +14,8 @@ from bot.storage import DatabaseStorage, LocalIsolation
 from consent_store.enums import Actor, Channel
 from consent_store.models import BotState
 from intake import contacts
-from intake.services import drafts, privacy, subjects
+from intake.services import drafts, privacy, requests, subjects
+from tests.support import scenario
 
 KEY = StorageKey(bot_id=42, chat_id=123456789, user_id=123456789)
 OTHER = StorageKey(bot_id=42, chat_id=987654321, user_id=987654321)
@@ -110,3 +112,49 @@ async def test_local_isolation_orders_one_persons_updates_and_forgets_idle_locks
     assert order.index("a1-") < order.index("a2+")  # the same person: one at a time
     assert order.index("b+") < order.index("a1-")  # someone else: not held up
     assert isolation._locks == {}
+
+
+class _Renamed:
+    """An anonymiser changed between the preview and the submission (e.g. a new model)."""
+
+    def __init__(self, real: object) -> None:
+        self.real = real
+
+    def analyse(self, text: str, lang: str | None = None) -> object:
+        analysis = self.real.analyse(text, lang)  # type: ignore[attr-defined]
+        return replace(analysis, redacted="[ANDERS] " + analysis.redacted)
+
+
+async def test_coaches_get_exactly_the_preview_the_candidate_saw(core) -> None:  # type: ignore[no-untyped-def]
+    who = await scenario.candidate(core)
+    text = "Ik ben Jan de Vries uit Zwolle en zoek een nieuwe baan als docent."
+    shown = await requests.preview(core, subject_id=who.id, text=text, language="nl")
+    sealed = await drafts.seal_question(core, who.id, text, shown)
+    assert "Zwolle" not in sealed and "Vries" not in sealed
+
+    core._anonymiser = _Renamed(core.anonymiser)
+    question = await drafts.unseal_question(core, who.id, sealed)
+    assert question is not None and question.text == text and question.preview == shown
+    sent = await requests.submit_new(
+        core,
+        subject_id=who.id,
+        channel=Channel.TELEGRAM,
+        topic="career",
+        text=question.text,
+        contact_point_id=who.contact_id,
+        shown=question.preview,
+    )
+    async with core.uow() as uow:
+        request = await uow.requests.get(sent.request_id)
+    assert request is not None
+    assert request.anonymised_text == shown.anonymised
+    assert "Zwolle" not in request.anonymised_text and "[ANDERS]" not in request.anonymised_text
+
+
+async def test_a_draft_sealed_as_plain_text_is_analysed_again_when_sent(core) -> None:  # type: ignore[no-untyped-def]
+    who = await scenario.candidate(core)
+    sealed = await drafts.seal(core, who.id, drafts.QUESTION, "Ik zoek werk in Zwolle.")
+    assert await drafts.unseal_question(core, who.id, sealed) == drafts.Question(
+        "Ik zoek werk in Zwolle.", None
+    )
+    assert await drafts.unseal_question(core, who.id, "not-base64!") is None
