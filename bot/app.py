@@ -11,6 +11,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.fsm.strategy import FSMStrategy
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
@@ -20,6 +21,7 @@ from aiogram.utils.token import TokenValidationError
 from bot.i18n import Talk
 from bot.middlewares import Context, Throttle, Tracker
 from bot.routers import all_routers
+from bot.throttle import Buckets, LocalBuckets, RedisBuckets
 from intake.core import Core
 from intake.errors import ConfigurationError
 from intake.settings import Settings
@@ -77,19 +79,24 @@ def create_bot(settings: Settings) -> Bot:
 
 
 def create_dispatcher(core: Core, fsm: FSMContextMiddleware, tracker: Tracker) -> Dispatcher:
-    settings = core.settings
     # Our own FSM middleware: it goes after throttling, and its storage is closed by us
     # once the updates in flight are done (aiogram would close it when polling stops).
     dispatcher = Dispatcher(disable_fsm=True)
     # Outer middlewares run in registration order.
     dispatcher.update.outer_middleware(tracker)
-    dispatcher.update.outer_middleware(
-        Throttle(core, rate=settings.telegram_throttle_rate, burst=settings.telegram_throttle_burst)
-    )
+    dispatcher.update.outer_middleware(Throttle(core, create_buckets(core, fsm.storage)))
     dispatcher.update.outer_middleware(fsm)
     dispatcher.update.outer_middleware(Context(core))
     dispatcher.include_routers(*all_routers())
     return dispatcher
+
+
+def create_buckets(core: Core, storage: BaseStorage) -> Buckets:
+    """Shared in Redis when the conversations are (several instances), else in this process."""
+    rate, burst = core.settings.telegram_throttle_rate, core.settings.telegram_throttle_burst
+    if isinstance(storage, RedisStorage):
+        return RedisBuckets(storage.redis, core, rate=rate, burst=burst)
+    return LocalBuckets(rate=rate, burst=burst)
 
 
 def create_fsm(storage: BaseStorage, isolation: BaseEventIsolation) -> FSMContextMiddleware:

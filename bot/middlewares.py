@@ -16,7 +16,6 @@ import logging
 import time
 import traceback
 import uuid
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +27,7 @@ from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update, User
 
 from bot.i18n import Talk, language_of
+from bot.throttle import Buckets
 from consent_store.enums import Channel
 from intake import contacts
 from intake.core import Core
@@ -68,45 +68,21 @@ class Tracker(BaseMiddleware):
 
 
 class Throttle(BaseMiddleware):
-    """At most ``burst`` updates at once per user, refilled at ``rate`` per second.
+    """At most ``burst`` updates at once per user, refilled at ``rate`` per second (``buckets``).
 
     A throttled message gets one friendly reply (then silence until tokens are back); a
     throttled button press gets a short alert, because Telegram expects an answer.
     """
 
-    MAX_USERS = 100_000
-
-    def __init__(self, core: Core, *, rate: float, burst: int) -> None:
+    def __init__(self, core: Core, buckets: Buckets) -> None:
         self.core = core
-        self.rate = rate
-        self.burst = float(burst)
-        self._buckets: OrderedDict[int, list[float]] = OrderedDict()  # user -> [tokens, at, warned]
-
-    def _take(self, user_id: int) -> tuple[bool, bool]:
-        """(allowed, warn now)."""
-        now = time.monotonic()
-        bucket = self._buckets.get(user_id)
-        if bucket is None:
-            bucket = self._buckets[user_id] = [self.burst, now, 0.0]
-            if len(self._buckets) > self.MAX_USERS:
-                self._buckets.popitem(last=False)
-        else:
-            self._buckets.move_to_end(user_id)
-            bucket[0] = min(self.burst, bucket[0] + (now - bucket[1]) * self.rate)
-            bucket[1] = now
-        if bucket[0] >= 1.0:
-            bucket[0] -= 1.0
-            bucket[2] = 0.0
-            return True, False
-        warn = not bucket[2]
-        bucket[2] = 1.0
-        return False, warn
+        self.buckets = buckets
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         if user is None:
             return await handler(event, data)
-        allowed, warn = self._take(user.id)
+        allowed, warn = await self.buckets.take(user.id)
         if allowed:
             return await handler(event, data)
         assert isinstance(event, Update)

@@ -18,8 +18,8 @@ from bot.callbacks import (
     WithdrawRequest,
     action_data,
 )
-from bot.middlewares import Throttle
 from bot.text import chunks, utf16_length
+from bot.throttle import LocalBuckets
 from consent_store.enums import Purpose
 from intake import topics
 
@@ -76,11 +76,11 @@ def test_splitting_counts_utf16_like_telegram() -> None:
 
 
 def test_token_bucket_allows_a_burst_then_the_rate() -> None:
-    throttle = Throttle(mock.sentinel.core, rate=1.0, burst=3)  # type: ignore[arg-type]
-    with mock.patch("bot.middlewares.time.monotonic", return_value=100.0):
-        results = [throttle._take(1) for _ in range(5)]
+    buckets = LocalBuckets(rate=1.0, burst=3)
+    with mock.patch("bot.throttle.time.monotonic", return_value=100.0):
+        results = [buckets.take_now(1) for _ in range(5)]
     assert results == [(True, False)] * 3 + [(False, True), (False, False)]  # warned once
-    with mock.patch("bot.middlewares.time.monotonic", return_value=101.5):
-        assert throttle._take(1) == (True, False)
-        assert throttle._take(1) == (False, True)
-        assert throttle._take(2) == (True, False)  # per user
+    with mock.patch("bot.throttle.time.monotonic", return_value=101.5):
+        assert buckets.take_now(1) == (True, False)
+        assert buckets.take_now(1) == (False, True)
+        assert buckets.take_now(2) == (True, False)  # per user

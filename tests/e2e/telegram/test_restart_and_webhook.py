@@ -33,7 +33,8 @@ async def test_a_conversation_survives_a_restart(stub, start_service, store, req
     # What the store holds: hashed keys, no Telegram id, no draft text, no e-mail address.
     if store == "redis":
         keys = [k.decode() for k in await redis.keys("*")]
-        assert keys and all(k.startswith("intake:fsm:") and str(user.id) not in k for k in keys)
+        assert keys and all(k.startswith(("intake:fsm:", "intake:throttle:")) for k in keys)
+        assert not any(str(user.id) in k for k in keys)
         values = b"".join([await redis.get(k) or b"" for k in keys if k.endswith((":data", ":state"))])
         assert b"master" not in values and b"fleur" not in values.lower()
         await redis.aclose()

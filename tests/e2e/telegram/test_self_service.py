@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import select
 
@@ -129,8 +130,10 @@ async def test_cancel_forgets_the_draft(stub, start_service) -> None:  # type: i
     assert hint.params["text"].startswith("Wil je een coach om hulp vragen? Begin met /start.")
 
 
-async def test_a_burst_is_throttled_per_user(stub, start_service) -> None:  # type: ignore[no-untyped-def]
-    await start_service(telegram_throttle_burst=3, telegram_throttle_rate=0.01)
+@pytest.mark.parametrize("store", ["database", "redis"])
+async def test_a_burst_is_throttled_per_user(stub, start_service, store, request) -> None:  # type: ignore[no-untyped-def]
+    shared = {"redis_url": request.getfixturevalue("redis_url")} if store == "redis" else {}
+    await start_service(telegram_throttle_burst=3, telegram_throttle_rate=0.01, **shared)
     eager, calm = stub.user(7605, "Eager"), stub.user(7606, "Calm")
     mark = stub.mark()
     await stub.push_updates([eager.text_update("/help") for _ in range(6)])
@@ -141,6 +144,11 @@ async def test_a_burst_is_throttled_per_user(stub, start_service) -> None:  # ty
     (other,) = await calm.say("/help")  # someone else is not affected
     assert other.params["text"].startswith("Via deze chat vraag je een coach")
     assert len([c for c in stub.calls[mark:] if c.chat_id == eager.id]) == 4  # the rest: silence
+    if shared:  # counted where every instance counts
+        from redis.asyncio import Redis
+
+        async with Redis.from_url(shared["redis_url"]) as redis:
+            assert await redis.keys("intake:throttle:*")
 
 
 async def test_nothing_is_discussed_in_a_group(stub, start_service) -> None:  # type: ignore[no-untyped-def]
