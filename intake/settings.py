@@ -8,6 +8,7 @@ without both keys.
 from __future__ import annotations
 
 import base64
+import json
 import math
 import os
 import re
@@ -99,6 +100,9 @@ class Settings(BaseSettings):
     mail_keep_days: int = Field(default=7, ge=1)  # duplicate detection window; failed mail kept as long
     # A worker's claim on queued mail; after a crash its mail is processed again once this ran out.
     mail_lease_seconds: float = Field(default=60.0, gt=0)
+    # Processes that process accepted mail, next to the one that accepts it (so both use a
+    # core each). 0: process it in the SMTP server's own event loop.
+    mail_worker_processes: int = Field(default=1, ge=0)
     # Web pages. The public newsletter sign-up form takes this many submissions per client a
     # minute (in memory only; 0: no limit). Behind a reverse proxy the client is the last
     # address in X-Forwarded-For: set web_behind_proxy only when a proxy in front adds it.
@@ -214,6 +218,21 @@ class Settings(BaseSettings):
         if self.is_production:
             raise ConfigurationError(f"INTAKE_{field.upper()} is required in production")
         return _development_key(self.var_dir / filename)
+
+
+def to_json(settings: Settings) -> str:
+    """The settings, secrets included, for a child process (``from_json``): never log it."""
+    values = settings.model_dump(mode="json")
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            values[name] = value.get_secret_value()
+    return json.dumps(values)
+
+
+def from_json(text: str) -> Settings:
+    """Settings exactly as ``to_json`` wrote them (no environment, no ``.env``)."""
+    return Settings(**json.loads(text), _env_file=None)  # type: ignore[call-arg]
 
 
 def generate_key() -> str:

@@ -18,7 +18,7 @@ import contextlib
 import logging
 import ssl
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -30,6 +30,7 @@ from mail_ingest import parse
 from mail_ingest.committer import GroupCommitter
 from mail_ingest.limits import ClientLimits
 from mail_ingest.worker import InboundWorker
+from mail_ingest.worker_pool import WorkerProcesses
 
 log = logging.getLogger("intake.smtp")
 
@@ -57,10 +58,12 @@ def _client(session: Session) -> str:
     return str(peer[0]) if isinstance(peer, tuple) and peer else str(peer)
 
 
+class Waker(Protocol):
+    def wake(self) -> None: ...
+
+
 class IntakeHandler:
-    def __init__(
-        self, core: Core, limits: ClientLimits, committer: GroupCommitter, worker: InboundWorker
-    ) -> None:
+    def __init__(self, core: Core, limits: ClientLimits, committer: GroupCommitter, worker: Waker) -> None:
         self.core = core
         self.domain = core.settings.mail_domain.lower()
         self.limits = limits
@@ -163,7 +166,7 @@ class RunningSmtp:
         self,
         server: asyncio.Server,
         committer: GroupCommitter,
-        worker: InboundWorker,
+        processing: InboundWorker | WorkerProcesses,
         *,
         host: str,
         port: int,
@@ -172,23 +175,41 @@ class RunningSmtp:
     ) -> None:
         self._server = server
         self.committer = committer
-        self.worker = worker
         self.host = host
         self.port = port
         self.domain = domain
         self.tls = tls
         self._stopping = asyncio.Event()
-        self._task = asyncio.create_task(worker.run_forever(self._stopping), name="inbound-mail")
+        self._worker: InboundWorker | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.processes: WorkerProcesses | None = None
+        if isinstance(processing, InboundWorker):
+            self._worker = processing
+            self._task = asyncio.create_task(processing.run_forever(self._stopping), name="inbound-mail")
+        else:
+            self.processes = processing
+
+    @property
+    def worker(self) -> InboundWorker:
+        """The worker in this event loop (``mail_worker_processes`` 0)."""
+        if self._worker is None:
+            raise RuntimeError("mail is processed by worker processes here")
+        return self._worker
 
     def describe(self) -> str:
         tls = ", STARTTLS" if self.tls else ""
-        return f"{self.host}:{self.port} (intake@{self.domain}{tls})"
+        count = self.processes.count if self.processes else 0
+        where = f"{count} worker process{'es' if count > 1 else ''}" if count else "worker in this process"
+        return f"{self.host}:{self.port} (intake@{self.domain}{tls}; {where})"
 
     async def stop_worker(self) -> None:
         """Stop processing (accepted mail stays queued); ``stop`` does this too."""
         self._stopping.set()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        if self.processes is not None:
+            await self.processes.stop()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
     async def stop(self) -> None:
         self._server.close()
@@ -200,17 +221,43 @@ class RunningSmtp:
 async def start(core: Core) -> RunningSmtp:
     safe_log.withhold("mail.log")  # aiosmtpd logs addresses and IP addresses at INFO
     settings = core.settings
-    worker = InboundWorker(core)
+    processing: InboundWorker | WorkerProcesses
+    if settings.mail_worker_processes:
+        processing = WorkerProcesses(core, settings.mail_worker_processes)
+        await processing.start()
+    else:
+        processing = InboundWorker(core)
     committer = GroupCommitter(core)
     limits = ClientLimits(
         max_connections=settings.smtp_max_connections_per_client,
         connections_per_minute=settings.smtp_connections_per_minute,
         messages_per_minute=settings.smtp_messages_per_minute,
     )
-    handler = IntakeHandler(core, limits, committer, worker)
+    handler = IntakeHandler(core, limits, committer, processing)
     context = tls_context(core)
+    try:
+        server = await _listen(core, handler, context)
+    except BaseException:
+        await committer.stop()
+        if isinstance(processing, WorkerProcesses):
+            await processing.stop()
+        raise
+    port = server.sockets[0].getsockname()[1]
+    return RunningSmtp(
+        server,
+        committer,
+        processing,
+        host=settings.smtp_host,
+        port=port,
+        domain=settings.mail_domain,
+        tls=context is not None,
+    )
+
+
+async def _listen(core: Core, handler: IntakeHandler, context: ssl.SSLContext | None) -> asyncio.Server:
+    settings = core.settings
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(
+    return await loop.create_server(
         lambda: IntakeSMTP(
             handler,
             hostname=settings.mail_domain,
@@ -223,14 +270,4 @@ async def start(core: Core) -> RunningSmtp:
         ),
         host=settings.smtp_host,
         port=settings.smtp_port,
-    )
-    port = server.sockets[0].getsockname()[1]
-    return RunningSmtp(
-        server,
-        committer,
-        worker,
-        host=settings.smtp_host,
-        port=port,
-        domain=settings.mail_domain,
-        tls=context is not None,
     )

@@ -61,6 +61,9 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "master_key": generate_key(),
         "public_url": "http://127.0.0.1:8080",
         "mail_domain": "intake.test",
+        # Mail is processed in the test's own event loop (ManualClock, the workers' handlers);
+        # tests of the worker processes ask for them.
+        "mail_worker_processes": 0,
         "_env_file": None,
     }
     values.update(overrides)
