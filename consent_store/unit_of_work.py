@@ -10,9 +10,11 @@ import asyncio
 import uuid
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import object_mapper
 
 from consent_store import locks
 from consent_store.crypto import Cipher, DecryptionFailed, KeyRing
@@ -31,6 +33,30 @@ from consent_store.repositories import (
     SubjectRepository,
     SuppressionRepository,
 )
+
+
+def _by_table(rows: Sequence[object]) -> list[tuple[Table, list[dict[str, Any]]]]:
+    """Consecutive rows of one table, as column values; one list per set of columns given."""
+    statements: list[tuple[Table, list[dict[str, Any]]]] = []
+    run: dict[frozenset[str], list[dict[str, Any]]] = {}
+    current: Table | None = None
+    for row in rows:
+        mapper = object_mapper(row)
+        table = mapper.local_table
+        if not isinstance(table, Table) or len(mapper.tables) != 1:
+            raise TypeError(f"{type(row).__name__}: insert_all needs a model on one table")
+        if table is not current:
+            statements.extend((current, values) for values in run.values() if current is not None)
+            current, run = table, {}
+        state = row.__dict__
+        values = {
+            prop.columns[0].key: value
+            for prop in mapper.column_attrs
+            if (value := state.get(prop.key)) is not None
+        }
+        run.setdefault(frozenset(values), []).append(values)
+    statements.extend((current, values) for values in run.values() if current is not None)
+    return statements
 
 
 class WriteLock:
@@ -146,9 +172,13 @@ class UnitOfWork:
     async def insert_all(self, rows: Sequence[object]) -> None:
         """Write new rows (model instances that are not in the session) with one INSERT per
         table, in the order given (referenced rows first), without tracking them: for batches,
-        where the session's bookkeeping per object costs more than the statements."""
-        if rows:
-            await self.session.run_sync(lambda session: session.bulk_save_objects(rows, preserve_order=True))
+        where the session's bookkeeping per object costs more than the statements.
+
+        As ``bulk_save_objects`` would, but as Core statements on the tables (the ORM's bulk
+        path still works per object): attributes left unset or None are left out, so the
+        column defaults apply."""
+        for table, values in _by_table(rows):
+            await self.session.execute(insert(table), values)
 
     async def subject_cipher(self, subject_id: uuid.UUID) -> Cipher:
         """The subject's data key; ``DecryptionFailed`` once it has been destroyed."""

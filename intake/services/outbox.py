@@ -80,9 +80,10 @@ async def values(
 
 async def insert_all(uow: UnitOfWork, core: Core, rows: Sequence[dict[str, Any]]) -> None:
     """Queue many messages (``values``) with one statement: the ORM would insert them one by
-    one, to read back each id, which nobody needs here."""
+    one, to read back each id, which nobody needs here. On the table, not the class: the
+    ORM's bulk path would still do its bookkeeping per row (the column defaults apply alike)."""
     if rows:
-        await uow.session.execute(insert(OutboxMessage), list(rows))
+        await uow.session.execute(insert(OutboxMessage.__table__), list(rows))
         uow.after_commit(core.wake_dispatcher)
 
 

@@ -60,6 +60,8 @@ class Texts:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            # Development picks up edited templates; elsewhere a render need not stat the file.
+            auto_reload=not settings.is_production,
         )
         self._wordings: dict[tuple[Purpose, str, str | None], Wording] = {}
         self._missing: set[str] = set()
