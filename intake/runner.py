@@ -1,5 +1,7 @@
 """``intake run``: every enabled adapter on one event loop, plus the outbox dispatcher and
-the periodic retention task. Stops cleanly on Ctrl-C / SIGTERM.
+the periodic retention task. Stops cleanly on Ctrl-C / SIGTERM. Received mail is processed
+in worker processes that the SMTP adapter starts and stops (``INTAKE_MAIL_WORKER_PROCESSES``;
+0: in this event loop).
 
 This is the composition root: the only place in ``intake/`` that imports the adapters.
 """
