@@ -8,7 +8,7 @@ from consent_store.enums import ContactKind
 from intake import contacts
 from intake.clock import ManualClock
 from intake.errors import ConfigurationError, InvalidInput
-from intake.settings import Settings, generate_key
+from intake.settings import Settings, from_json, generate_key, to_json
 from intake.tokens import MATCH, OFFER, TokenExpired, TokenInvalid, Tokens
 
 
@@ -116,3 +116,22 @@ def test_malformed_keys_are_a_clear_configuration_error(tmp_path: Path) -> None:
 def test_default_database_is_sqlite_under_var(tmp_path: Path) -> None:
     settings = Settings(var_dir=tmp_path / "var", _env_file=None)
     assert settings.resolved_database_url == f"sqlite+aiosqlite:///{tmp_path / 'var' / 'intake.db'}"
+
+
+def test_settings_reach_a_worker_process_whole_secrets_included(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(
+        var_dir=tmp_path,
+        secret_key=generate_key(),
+        master_key=generate_key(),
+        telegram_token="123:abc",
+        confirmation_ttl="36h",
+        _env_file=None,
+    )
+    monkeypatch.setenv("INTAKE_MAIL_DOMAIN", "elsewhere.example")  # the child's environment does not count
+    copy = from_json(to_json(settings))
+    assert copy == settings
+    assert copy.master_key_bytes == settings.master_key_bytes
+    assert copy.telegram_token is not None and copy.telegram_token.get_secret_value() == "123:abc"
+    assert copy.confirmation_ttl == timedelta(hours=36)
