@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -35,7 +36,7 @@ from intake.settings import Settings, generate_key
 
 DOMAIN = "intake.localhost"
 ROOT = Path(__file__).resolve().parent.parent
-console = Console()
+console = Console(width=130)
 
 
 @dataclass(frozen=True)
@@ -124,11 +125,16 @@ async def measure_intake(
     *,
     deliver: bool = True,
     processes: int | None = None,
+    accept_only: bool = False,
 ) -> Measured:
     """The SMTP adapter with its worker process(es) on a migrated database, as ``intake run``
     starts them (``mail_worker_processes`` as the settings say);
     then the outbox dispatcher delivers the answers (timed separately: it is the outbox's
-    throughput, shared with every other message the service sends)."""
+    throughput, shared with every other message the service sends).
+
+    ``accept_only``: the worker process is paused (SIGSTOP) during the load, so this measures
+    what no implementation of the issue can skip: receiving each message and committing it
+    durably before the 250. Nothing is processed; only the accept rate counts."""
     from consent_store.migrate import upgrade
     from intake.core import Core
     from intake.services.dispatch import Dispatcher
@@ -137,6 +143,8 @@ async def measure_intake(
     from tests.support.anonymiser import load
 
     overrides = {} if processes is None else {"mail_worker_processes": processes}
+    if accept_only:
+        overrides = {"mail_worker_processes": 1}
     core = Core(bench_settings(directory, database_url, **overrides), anonymiser=load())
     await upgrade(core.engine)
     smtp = await smtp_server.start(core)
@@ -146,8 +154,23 @@ async def measure_intake(
     worker_cpu_started = sum(_cpu_seconds(pid) for pid in workers)
     cpu_used = worker_cpu = 0.0
     processed_at: float | None = None
+    for pid in workers if accept_only else ():
+        os.kill(pid, signal.SIGSTOP)
     load_task = asyncio.create_task(_load(smtp.port, messages, sessions, "intake"))
     try:
+        if accept_only:
+            result = await load_task
+            cpu_used = time.process_time() - cpu_started
+            for pid in workers:
+                os.kill(pid, signal.SIGCONT)
+            await smtp.stop()
+            codes = result.get("codes", {})
+            return Measured(
+                "intake, accept only",
+                float(result["seconds"]),  # type: ignore[arg-type]
+                refused=sum(v for k, v in codes.items() if k != "250"),  # type: ignore[union-attr]
+                cpu_per_message=cpu_used / messages * 1000,
+            )
         async with asyncio.timeout(max(120.0, messages / 5)):
             while processed_at is None:
                 await asyncio.sleep(0.05)
@@ -200,20 +223,32 @@ async def drop_postgres(base_url: str, url: str) -> None:
 
 
 async def _intake_once(
-    database: str, postgres: str | None, args: argparse.Namespace, deliver: bool
+    database: str, postgres: str | None, args: argparse.Namespace, deliver: bool, accept_only: bool = False
 ) -> Measured:
     with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp:
         directory = Path(tmp)
         if database == "sqlite":
             url = f"sqlite+aiosqlite:///{directory / 'intake.db'}"
             return await measure_intake(
-                args.messages, args.sessions, url, directory, deliver=deliver, processes=args.worker_processes
+                args.messages,
+                args.sessions,
+                url,
+                directory,
+                deliver=deliver,
+                processes=args.worker_processes,
+                accept_only=accept_only,
             )
         assert postgres is not None
         url = await fresh_postgres(postgres)
         try:
             return await measure_intake(
-                args.messages, args.sessions, url, directory, deliver=deliver, processes=args.worker_processes
+                args.messages,
+                args.sessions,
+                url,
+                directory,
+                deliver=deliver,
+                processes=args.worker_processes,
+                accept_only=accept_only,
             )
         finally:
             await drop_postgres(postgres, url)
@@ -251,11 +286,12 @@ async def run(args: argparse.Namespace) -> int:
     client = ""
     n = args.messages
     for database in databases:
-        noops, intakes = [], []
-        for attempt in range(args.repeat):  # interleaved: a busy neighbour slows both alike
+        noops, intakes, accepting = [], [], []
+        for attempt in range(args.repeat):  # interleaved: a busy neighbour slows all alike
             noop, client = await measure_noop(n, args.sessions)
             noops.append(noop)
             intakes.append(await _intake_once(database, postgres, args, deliver=attempt == 0))
+            accepting.append(await _intake_once(database, postgres, args, deliver=False, accept_only=True))
         noop_rate = median(n / m.accepted_seconds for m in noops)
         accepted = median(n / m.accepted_seconds for m in intakes)
         end_to_end = median(n / m.processed_seconds if m.processed_seconds else 0.0 for m in intakes)
@@ -267,6 +303,18 @@ async def run(args: argparse.Namespace) -> int:
         ok = ratio >= 0.3 and not refused
         failed |= not ok
         table.add_row(database, "no-op aiosmtpd", f"{noop_rate:,.0f}", "", "", "", "", "1.00", "")
+        floor = median(n / m.accepted_seconds for m in accepting)
+        table.add_row(
+            database,
+            "intake, accept only",
+            f"{floor:,.0f}",
+            "",
+            "",
+            f"{median(m.cpu_per_message or 0.0 for m in accepting):.2f}",
+            "",
+            f"{floor / noop_rate:.2f}",
+            "(no processing)",
+        )
         table.add_row(
             database,
             "intake",
@@ -288,7 +336,9 @@ async def run(args: argparse.Namespace) -> int:
         " answer queued (the end-to-end rate; vs no-op compares it). delivered: the outbox"
         " dispatcher sending those answers to the Maildir afterwards (first run). CPU: the SMTP"
         " process and the worker process(es) together, until the answers were queued; 'of it"
-        " worker': the worker processes' part.[/]"
+        " worker': the worker processes' part. accept only: the same, with the worker process"
+        " paused: receiving and durably committing each message before its 250, which any"
+        " implementation must do; its rate bounds the end-to-end rate from above.[/]"
     )
     if "postgresql" not in databases:
         console.print("[yellow]PostgreSQL skipped: set INTAKE_TEST_DATABASE_URL or pass --postgres URL[/]")
