@@ -227,19 +227,10 @@ async def _intake_once(
 ) -> Measured:
     with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp:
         directory = Path(tmp)
-        if database == "sqlite":
-            url = f"sqlite+aiosqlite:///{directory / 'intake.db'}"
-            return await measure_intake(
-                args.messages,
-                args.sessions,
-                url,
-                directory,
-                deliver=deliver,
-                processes=args.worker_processes,
-                accept_only=accept_only,
-            )
-        assert postgres is not None
-        url = await fresh_postgres(postgres)
+        url = f"sqlite+aiosqlite:///{directory / 'intake.db'}"
+        if database != "sqlite":
+            assert postgres is not None
+            url = await fresh_postgres(postgres)
         try:
             return await measure_intake(
                 args.messages,
@@ -251,7 +242,9 @@ async def _intake_once(
                 accept_only=accept_only,
             )
         finally:
-            await drop_postgres(postgres, url)
+            if database != "sqlite":
+                assert postgres is not None
+                await drop_postgres(postgres, url)
 
 
 async def run(args: argparse.Namespace) -> int:

@@ -79,6 +79,7 @@ class BotProcess:
 
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
+        self.handled = 0  # updates pushed to it so far
 
     @classmethod
     async def start(cls, **config: Any) -> BotProcess:
@@ -115,6 +116,15 @@ class BotProcess:
         return result
 
 
+async def _push(stub: Any, bot: BotProcess, updates: list[dict[str, Any]]) -> float:
+    """Seconds from handing ``updates`` to the stand-in until the bot has handled them all."""
+    started = time.perf_counter()
+    await stub.push_updates(updates)
+    bot.handled += len(updates)
+    await bot.wait_handled(bot.handled)
+    return time.perf_counter() - started
+
+
 def _pressable(user: Any, label: str) -> Any:
     for message in reversed(user.messages):
         if any(b.get("text") == label for b in message.buttons()):
@@ -141,7 +151,7 @@ async def _full_stack(options: argparse.Namespace, workdir: Path) -> tuple[Run, 
             coaches=coaches, workdir=str(workdir),
         )  # fmt: skip
         rounds: list[list[dict[str, Any]]] = []
-        elapsed, handled = 0.0, 0
+        elapsed = 0.0
         calls_before = _api_calls(stub)
         try:
             for kind, value in STEPS:
@@ -156,11 +166,7 @@ async def _full_stack(options: argparse.Namespace, workdir: Path) -> tuple[Run, 
                         update, _ = person.press_update(message, message.button(value)["callback_data"])
                         updates.append(update)
                 rounds.append(updates)
-                started = time.perf_counter()
-                await stub.push_updates(updates)
-                handled += len(updates)
-                await bot.wait_handled(handled)
-                elapsed += time.perf_counter() - started
+                elapsed += await _push(stub, bot, updates)
         finally:
             result = await bot.stop()
         if result["submitted"] != options.users:
@@ -178,18 +184,14 @@ async def _baseline(rounds: list[list[dict[str, Any]]], mode: str) -> Run:
         for user_id in {u["message"]["chat"]["id"] for r in rounds for u in r if "message" in u}:
             stub.user(user_id).chat.started = True
         bot = await BotProcess.start(mode=mode, url=stub.url, token=stub.token)
-        elapsed, handled = 0.0, 0
+        elapsed = 0.0
         try:
             for updates in rounds:
                 if mode != "noop":  # presses must be answerable, as they were in the real run
                     for update in updates:
                         if "callback_query" in update:
                             stub._pending_callbacks.add(update["callback_query"]["id"])
-                started = time.perf_counter()
-                await stub.push_updates(updates)
-                handled += len(updates)
-                await bot.wait_handled(handled)
-                elapsed += time.perf_counter() - started
+                elapsed += await _push(stub, bot, updates)
         finally:
             result = await bot.stop()
         return Run(elapsed, result["durations"], result["cpu_seconds"], _api_calls(stub))
