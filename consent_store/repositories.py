@@ -151,6 +151,12 @@ class CoachRepository(_Repository):
     async def get(self, coach_id: uuid.UUID) -> Coach | None:
         return await self.session.get(Coach, coach_id)
 
+    async def by_ids(self, coach_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Coach]:
+        ids = set(coach_ids)
+        if not ids:
+            return {}
+        return {c.id: c for c in await self.session.scalars(select(Coach).where(Coach.id.in_(ids)))}
+
     async def by_code(self, code: str) -> Coach | None:
         return await self.session.scalar(select(Coach).where(Coach.code == code.upper()))
 

@@ -116,8 +116,9 @@ async def tell_coaches(
     uow: UnitOfWork, core: Core, request: IntakeRequest, offers: list[Offer], kind: str
 ) -> None:
     """Tell the coaches of ``offers`` that their offer changed; replaces the offer message where possible."""
+    coaches = await uow.coaches.by_ids(o.coach_id for o in offers)
     for offer in offers:
-        coach = await uow.coaches.get(offer.coach_id)
+        coach = coaches.get(offer.coach_id)
         if coach is None:
             continue
         message = core.texts.message(

@@ -443,8 +443,9 @@ async def decline_match(core: Core, *, request_id: uuid.UUID, subject_id: uuid.U
         reopened = await uow.offers.transition(
             expected=[OfferState.SUPERSEDED], to=OfferState.OPEN, request_id=request.id, decided_at=now
         )
+        coaches = await uow.coaches.by_ids(o.coach_id for o in reopened)
         for offer in reopened:
-            coach = await uow.coaches.get(offer.coach_id)
+            coach = coaches.get(offer.coach_id)
             if coach is not None and coach.active:
                 await matching.notify_offer(uow, core, coach, offer, request, reopened=True)
             else:
