@@ -289,8 +289,13 @@ class RequestRepository(_Repository):
         return {str(state): int(count) for state, count in rows.all()}
 
     async def delete(self, request_id: uuid.UUID) -> None:
-        await self.session.flush()
-        await self.session.execute(delete(IntakeRequest).where(IntakeRequest.id == request_id))
+        await self.delete_many([request_id])
+
+    async def delete_many(self, request_ids: Iterable[uuid.UUID]) -> None:
+        ids = list(request_ids)
+        if ids:
+            await self.session.flush()
+            await self.session.execute(delete(IntakeRequest).where(IntakeRequest.id.in_(ids)))
 
 
 class OfferRepository(_Repository):

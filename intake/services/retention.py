@@ -47,7 +47,7 @@ async def run(core: Core, *, batch: int = 200) -> RetentionReport:
                 await requests.close(
                     uow, core, draft, RequestState.EXPIRED, reason="expired", tell_candidate=False
                 )
-                await uow.requests.delete(draft.id)
+            await uow.requests.delete_many(draft.id for draft in drafts)
             await uow.commit()
         report.expired_drafts += len(drafts)
         if len(drafts) < batch:
@@ -87,8 +87,7 @@ async def run(core: Core, *, batch: int = 200) -> RetentionReport:
     while True:
         async with core.uow() as uow:
             closed = await uow.requests.closed_before(cutoff, limit=batch)
-            for request in closed:
-                await uow.requests.delete(request.id)
+            await uow.requests.delete_many(request.id for request in closed)
             await uow.commit()
         report.erased_requests += len(closed)
         if len(closed) < batch:
