@@ -66,6 +66,30 @@ class SubjectRepository(_Repository):
             return []
         return (await self.session.scalars(select(Subject).where(Subject.id.in_(list(subject_ids))))).all()
 
+    async def holding_data(self, subjects: Sequence[Subject]) -> set[uuid.UUID]:
+        """Those of ``subjects`` that still have a newsletter subscription, a request or a
+        consent event (three queries, however many subjects)."""
+        ids = [s.id for s in subjects]
+        if not ids:
+            return set()
+        holding = set(
+            await self.session.scalars(
+                select(NewsletterSubscription.subject_id).where(NewsletterSubscription.subject_id.in_(ids))
+            )
+        )
+        holding |= set(
+            await self.session.scalars(
+                select(IntakeRequest.subject_id).where(IntakeRequest.subject_id.in_(ids))
+            )
+        )
+        by_pseudonym = {s.pseudonym: s.id for s in subjects}
+        logged = await self.session.scalars(
+            select(ConsentEvent.subject_pseudonym).where(
+                ConsentEvent.subject_pseudonym.in_(list(by_pseudonym))
+            )
+        )
+        return holding | {by_pseudonym[p] for p in logged}
+
     async def pseudonym_taken(self, pseudonym: str) -> bool:
         return (
             await self.session.scalar(select(Subject.id).where(Subject.pseudonym == pseudonym))

@@ -771,12 +771,6 @@ async def expire_pending_in(uow: UnitOfWork, core: Core, now: datetime, *, limit
             await uow.session.delete(subscription)
             maybe_leftover.add(subscription.subject_id)
     await uow.session.flush()
-    leftover = []
-    for subject in await uow.subjects.many(maybe_leftover):
-        if (
-            not await uow.newsletter.for_subject(subject.id)
-            and not await uow.requests.for_subject(subject.id)
-            and not await uow.ledger.events_for(subject.pseudonym)
-        ):
-            leftover.append(subject)
-    return ExpiredSignUps(len(expired), leftover)
+    candidates = await uow.subjects.many(maybe_leftover)
+    holding = await uow.subjects.holding_data(candidates)
+    return ExpiredSignUps(len(expired), [s for s in candidates if s.id not in holding])
