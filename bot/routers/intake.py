@@ -344,8 +344,9 @@ async def ask_newsletter(
     """Offered to everyone: by e-mail (double opt-in) to those who gave an address, else here in
     Telegram, where pressing "yes" is the consent."""
     if Purpose.NEWSLETTER not in await consent.granted(core, subject_id):
-        by_email = conversation.get(CONTACT_KIND) == ContactKind.EMAIL.value
-        wording = core.texts.wording(Purpose.NEWSLETTER, talk.language, None if by_email else "telegram")
+        kind = conversation.get(CONTACT_KIND)
+        channel = newsletter.channel_for(ContactKind(kind) if kind else None)
+        wording = newsletter.wording_for(core, talk.language, channel)
         await conversation.save(Intake.newsletter)
         await tell(
             event,
@@ -433,9 +434,12 @@ async def send_request(
         await ask_handover(event, core, talk, conversation, subject_id)
         return
     if newsletter_shown is not None and evidence is not None:
-        channel = Channel.EMAIL if kind == ContactKind.EMAIL.value else Channel.TELEGRAM
         await newsletter.subscribe(
-            core, subject_id=subject_id, channel=channel, shown=newsletter_shown, evidence=evidence
+            core,
+            subject_id=subject_id,
+            channel=newsletter.channel_for(ContactKind(kind)),
+            shown=newsletter_shown,
+            evidence=evidence,
         )
     await conversation.reset()
 

@@ -108,6 +108,17 @@ def links(core: Core) -> Links:
 CHANNEL_WORDING: dict[Channel, str | None] = {Channel.EMAIL: None, Channel.TELEGRAM: "telegram"}
 
 
+def channel_for(contact: ContactKind | None) -> Channel:
+    """Where a candidate's newsletter goes: to the e-mail address they gave, else to the chat
+    they are using (a phone number is never used for it)."""
+    return Channel.EMAIL if contact is ContactKind.EMAIL else Channel.TELEGRAM
+
+
+def wording_for(core: Core, language: str, channel: Channel) -> Wording:
+    """The newsletter question as worded for ``channel`` (``subscribe`` accepts only that one)."""
+    return core.texts.wording(Purpose.NEWSLETTER, language, CHANNEL_WORDING.get(channel))
+
+
 async def subscribe(
     core: Core, *, subject_id: uuid.UUID, channel: Channel, shown: ShownWording, evidence: str
 ) -> NewsletterState:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from consent_store.enums import Channel
+from consent_store.enums import Channel, ContactKind
 from intake.core import Core
 from intake.links import Links
+from intake.services import newsletter
 from intake.services.newsletter import Recipient
 from intake.services.newsletter_admin import ListedAddress, mask, read_addresses
 from intake.services.newsletter_sending import Renderer, TemplateProblem, load_template
@@ -210,3 +211,10 @@ def test_the_template_hash_covers_every_file(tmp_path: Path) -> None:
     assert load_template(tmp_path / "a.txt").sha256 == first
     (tmp_path / "a.txt").write_text("Hallo!\n")
     assert load_template(tmp_path / "a.txt").sha256 != first
+
+
+def test_a_candidates_newsletter_goes_to_their_address_else_to_their_chat() -> None:
+    assert newsletter.channel_for(ContactKind.EMAIL) is Channel.EMAIL
+    assert newsletter.channel_for(ContactKind.PHONE) is Channel.TELEGRAM  # never by phone
+    assert newsletter.channel_for(ContactKind.TELEGRAM) is Channel.TELEGRAM
+    assert newsletter.channel_for(None) is Channel.TELEGRAM
