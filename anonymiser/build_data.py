@@ -25,49 +25,15 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
+from anonymiser.vocab import NAME_PARTICLES
+
 DATA_DIR = Path(__file__).with_name("data")
 
 LATIN_NAME = re.compile(r"^[A-Za-zÀ-ɏḀ-ỿ'’-]+$")
 LOWER_WORD = re.compile(r"^[a-zà-ÿ][a-zà-ÿ'-]*$")
-NAME_PARTICLES = {
-    "van",
-    "de",
-    "der",
-    "den",
-    "het",
-    "'t",
-    "ter",
-    "ten",
-    "te",
-    "in",
-    "op",
-    "uit",
-    "von",
-    "zu",
-    "und",
-    "du",
-    "le",
-    "la",
-    "da",
-    "di",
-    "do",
-    "dos",
-    "das",
-    "del",
-    "della",
-    "y",
-    "el",
-    "al",
-    "bin",
-    "ben",
-    "ibn",
-    "abu",
-    "mc",
-    "d'",
-    "d’",
-    "l'",
-    "'s",
-}
+# Name words that are never a surname on their own: the anonymiser's particles, plus words
+# that only occur inside compound surnames in the source lists ("in 't Veld", "op den Kamp").
+SURNAME_SKIP = NAME_PARTICLES | {"d'", "d’", "in", "l'", "mc", "op", "uit", "und"}
 HOME_COUNTRIES = ("NL", "BE", "GB", "IE")
 # Names the country lists lack or get wrong for this use: the home countries and the UK's
 # nations are countries (never redacted); "Norfolk" (Island) is also an English county.
@@ -249,7 +215,7 @@ def faker_names() -> tuple[dict[str, set[str]], set[str]]:
             for raw in _values(getattr(provider, attribute, None)):
                 for part in raw.replace(",", " ").split():
                     name = _latin(part)
-                    if name and len(name) > 1 and name.lower() not in NAME_PARTICLES:
+                    if name and len(name) > 1 and name.lower() not in SURNAME_SKIP:
                         surnames.add(name[0].upper() + name[1:].lower() if name.isupper() else name)
     return first, surnames
 
