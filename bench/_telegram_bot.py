@@ -6,8 +6,9 @@ servers are not in its process, so the stand-in must not take its CPU either).
 Then, on stdin, ``wait N`` answers ``handled N`` once N updates went through the dispatcher,
 and ``stop`` stops the bot and prints the result as one JSON line: the time each update took
 in the dispatcher, the process's CPU seconds, and (whole stack) how many requests were
-submitted. Modes: ``stack`` is the intake bot as ``intake run`` starts it; ``noop``,
-``answer`` and ``like_the_bot`` are bare aiogram handlers (see ``bench.telegram``).
+submitted. Modes: ``stack`` is the intake bot as ``intake run`` starts it; ``middlewares``
+its middlewares in front of handlers that do nothing; ``noop``, ``answer`` and
+``like_the_bot`` are bare aiogram handlers (see ``bench.telegram``).
 """
 
 from __future__ import annotations
@@ -66,11 +67,9 @@ async def _bare(config: dict[str, Any], tracker: Tracker) -> Stop:
     return stop
 
 
-async def _stack(config: dict[str, Any], tracker: Tracker) -> Stop:
-    from bot import service as bot_service
+async def _core(config: dict[str, Any]) -> Any:
     from consent_store.migrate import upgrade
     from intake.core import Core
-    from intake.services import coaches as coach_service
     from intake.settings import Settings, generate_key
     from tests.support.anonymiser import load
 
@@ -88,6 +87,51 @@ async def _stack(config: dict[str, Any], tracker: Tracker) -> Stop:
     )
     core = Core(settings, anonymiser=load())
     await upgrade(core.engine)
+    return core
+
+
+async def _middlewares(config: dict[str, Any], tracker: Tracker) -> Stop:
+    """The intake bot's middlewares (throttle, FSM on the database, context) in front of
+    handlers that do nothing."""
+    from bot.app import create_bot, create_buckets, create_fsm
+    from bot.middlewares import Context, Throttle
+    from bot.storage import create_storage
+
+    core = await _core(config)
+    fsm = create_fsm(*create_storage(core))
+    dispatcher = Dispatcher(disable_fsm=True)
+    for middleware in (tracker, Throttle(core, create_buckets(core, fsm.storage)), fsm, Context(core)):
+        dispatcher.update.outer_middleware(middleware)
+    router = Router()
+
+    @router.message()
+    @router.callback_query()
+    async def nothing(event: Message | CallbackQuery) -> None:
+        return None
+
+    dispatcher.include_router(router)
+    bot = create_bot(core.settings)
+    polling = asyncio.create_task(
+        dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False, polling_timeout=1)
+    )
+
+    async def stop() -> dict[str, Any]:
+        await dispatcher.stop_polling()
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
+        await fsm.close()
+        await bot.session.close()
+        await core.close()
+        return {}
+
+    return stop
+
+
+async def _stack(config: dict[str, Any], tracker: Tracker) -> Stop:
+    from bot import service as bot_service
+    from intake.services import coaches as coach_service
+
+    core = await _core(config)
     for i, coach_id in enumerate(config["coaches"]):
         await coach_service.add(
             core, display_name=f"Coach {i}", languages=("nl", "en"), telegram_user_id=coach_id, capacity=10**6
@@ -113,7 +157,8 @@ async def _stack(config: dict[str, Any], tracker: Tracker) -> Stop:
 
 async def _serve(config: dict[str, Any]) -> None:
     tracker = Tracker(record=True)
-    stop = await (_stack if config["mode"] == "stack" else _bare)(config, tracker)
+    start = {"stack": _stack, "middlewares": _middlewares}.get(config["mode"], _bare)
+    stop = await start(config, tracker)
     loop = asyncio.get_running_loop()
     commands = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(commands), sys.stdin)

@@ -175,7 +175,7 @@ async def _full_stack(options: argparse.Namespace, workdir: Path) -> tuple[Run, 
     return run, rounds
 
 
-async def _baseline(rounds: list[list[dict[str, Any]]], mode: str) -> Run:
+async def _baseline(rounds: list[list[dict[str, Any]]], mode: str, workdir: Path) -> Run:
     """The same updates through aiogram's polling loop to handlers that do nothing (or only
     answer, or make the intake bot's number of Bot API calls)."""
     from tests.support.telegram import BotApiStub
@@ -183,7 +183,9 @@ async def _baseline(rounds: list[list[dict[str, Any]]], mode: str) -> Run:
     async with BotApiStub() as stub:
         for user_id in {u["message"]["chat"]["id"] for r in rounds for u in r if "message" in u}:
             stub.user(user_id).chat.started = True
-        bot = await BotProcess.start(mode=mode, url=stub.url, token=stub.token)
+        bot = await BotProcess.start(
+            mode=mode, url=stub.url, token=stub.token, database=None, redis=None, workdir=str(workdir)
+        )
         elapsed = 0.0
         try:
             for updates in rounds:
@@ -206,6 +208,7 @@ BASELINES = (
     ("noop", "no-op aiogram handler (baseline)"),
     ("answer", "aiogram handler, one answer per update"),
     ("like_the_bot", "aiogram handler, {calls:.1f} Bot API calls per update"),
+    ("middlewares", "intake's middlewares, no-op handlers ({calls:.1f} calls/update)"),
 )
 
 
@@ -216,7 +219,8 @@ async def _run(options: argparse.Namespace) -> int:
             stack, rounds = await _full_stack(options, Path(directory))
         runs["stack"].append(stack)
         for mode, _ in BASELINES:
-            runs[mode].append(await _baseline(rounds, mode))
+            with tempfile.TemporaryDirectory(prefix="bench-telegram-") as directory:
+                runs[mode].append(await _baseline(rounds, mode, Path(directory)))
     total = sum(len(r) for r in rounds)
     rate = {name: statistics.median(total / r.seconds for r in rs) for name, rs in runs.items()}
     database = (options.database or "sqlite").split("://")[0].split("+")[0]
