@@ -60,8 +60,9 @@ class Texts:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
-            # Development picks up edited templates; elsewhere a render need not stat the file.
-            auto_reload=not settings.is_production,
+            # Templates ship with the package and change with it: a render need not stat them
+            # (about 4 µs a lookup). Edited templates show after a restart.
+            auto_reload=False,
         )
         self._wordings: dict[tuple[Purpose, str, str | None], Wording] = {}
         self._missing: set[str] = set()
