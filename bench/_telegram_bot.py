@@ -53,6 +53,11 @@ async def _bare(config: dict[str, Any], tracker: Tracker) -> Stop:
 
     dispatcher.include_router(router)
     bot = Bot(config["token"], session=AiohttpSession(api=TelegramAPIServer.from_base(config["url"])))
+    return _poll(dispatcher, bot)
+
+
+def _poll(dispatcher: Dispatcher, bot: Bot, *closing: Callable[[], Awaitable[None]]) -> Stop:
+    """Start long polling; the returned ``stop`` ends it, then closes ``closing`` in order."""
     polling = asyncio.create_task(
         dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False, polling_timeout=1)
     )
@@ -62,6 +67,8 @@ async def _bare(config: dict[str, Any], tracker: Tracker) -> Stop:
         with contextlib.suppress(asyncio.CancelledError):
             await polling
         await bot.session.close()
+        for close in closing:
+            await close()
         return {}
 
     return stop
@@ -110,21 +117,7 @@ async def _middlewares(config: dict[str, Any], tracker: Tracker) -> Stop:
         return None
 
     dispatcher.include_router(router)
-    bot = create_bot(core.settings)
-    polling = asyncio.create_task(
-        dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False, polling_timeout=1)
-    )
-
-    async def stop() -> dict[str, Any]:
-        await dispatcher.stop_polling()
-        with contextlib.suppress(asyncio.CancelledError):
-            await polling
-        await fsm.close()
-        await bot.session.close()
-        await core.close()
-        return {}
-
-    return stop
+    return _poll(dispatcher, create_bot(core.settings), fsm.close, core.close)
 
 
 async def _stack(config: dict[str, Any], tracker: Tracker) -> Stop:
