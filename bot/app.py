@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar, cast
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.middleware import FSMContextMiddleware
@@ -19,7 +20,7 @@ from aiogram.types import BotCommand
 from aiogram.utils.token import TokenValidationError
 
 from bot.i18n import Talk
-from bot.middlewares import Context, Throttle, Tracker
+from bot.middlewares import Context, PrivateOnly, Throttle, Tracker
 from bot.routers import all_routers
 from bot.throttle import Buckets, LocalBuckets, RedisBuckets
 from intake.core import Core
@@ -78,16 +79,20 @@ def create_bot(settings: Settings) -> Bot:
         ) from None
 
 
-def create_dispatcher(core: Core, fsm: FSMContextMiddleware, tracker: Tracker) -> Dispatcher:
+def create_dispatcher(
+    core: Core, fsm: FSMContextMiddleware, tracker: Tracker, routers: Sequence[Router] | None = None
+) -> Dispatcher:
+    """``routers``: the bot's own by default (the benchmark puts no-op handlers there)."""
     # Our own FSM middleware: it goes after throttling, and its storage is closed by us
     # once the updates in flight are done (aiogram would close it when polling stops).
     dispatcher = Dispatcher(disable_fsm=True)
     # Outer middlewares run in registration order.
     dispatcher.update.outer_middleware(tracker)
     dispatcher.update.outer_middleware(Throttle(core, create_buckets(core, fsm.storage)))
+    dispatcher.update.outer_middleware(PrivateOnly(core))
     dispatcher.update.outer_middleware(fsm)
     dispatcher.update.outer_middleware(Context(core))
-    dispatcher.include_routers(*all_routers())
+    dispatcher.include_routers(*(all_routers() if routers is None else routers))
     return dispatcher
 
 

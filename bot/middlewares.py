@@ -3,8 +3,9 @@
 1. ``Tracker``: counts updates in flight (a clean stop waits for them) and, for the
    benchmark, how long each one took.
 2. ``Throttle``: per-user token bucket, before anything touches the database.
-3. aiogram's FSM middleware: loads the conversation state under a per-user lock.
-4. ``Context``: the service access of the handlers (core, the person's language, their
+3. ``PrivateOnly``: only people in a private chat get further (before any state is read).
+4. aiogram's FSM middleware: loads the conversation state under a per-user lock.
+5. ``Context``: the service access of the handlers (core, the person's language, their
    conversation, who they are) and the one place that turns an ``IntakeError`` into a
    reply or alert. Every callback query is answered exactly once, here.
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import traceback
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -29,7 +29,7 @@ from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update, 
 from bot.i18n import Talk, language_of
 from bot.throttle import Buckets
 from consent_store.enums import Channel
-from intake import contacts
+from intake import contacts, safe_log
 from intake.core import Core
 from intake.errors import IntakeError
 from intake.services import coaches, subjects
@@ -196,6 +196,30 @@ class Person:
         return ref.id
 
 
+class PrivateOnly(BaseMiddleware):
+    """Only people in a private chat with the bot get further, before any conversation is
+    loaded: other bots, channel posts and the like are ignored, and where others read along
+    nothing personal is discussed."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        user: User | None = data.get("event_from_user")
+        if user is None or user.is_bot:
+            return None
+        chat: Chat | None = data.get("event_chat")
+        if chat is not None and chat.type != ChatType.PRIVATE:
+            talk = Talk(self.core, language_of(None, user.language_code, self.core.settings.default_locale))
+            if event.callback_query is not None:
+                await event.callback_query.answer(talk("alert/private_only"), show_alert=True)
+            elif event.message is not None and (event.message.text or "").startswith("/"):
+                await event.message.answer(talk("private_only"))
+            return None
+        return await handler(event, data)
+
+
 class Context(BaseMiddleware):
     def __init__(self, core: Core) -> None:
         self.core = core
@@ -204,17 +228,8 @@ class Context(BaseMiddleware):
         assert isinstance(event, Update)
         user: User | None = data.get("event_from_user")
         state: FSMContext | None = data.get("state")
-        if user is None or state is None or user.is_bot:
-            return None  # channel posts, chat member updates and the like: not for us
-        chat: Chat | None = data.get("event_chat")
-        if chat is not None and chat.type != ChatType.PRIVATE:
-            # Nothing personal is discussed where others read along.
-            talk = Talk(self.core, language_of(None, user.language_code, self.core.settings.default_locale))
-            if event.callback_query is not None:
-                await event.callback_query.answer(talk("alert/private_only"), show_alert=True)
-            elif event.message is not None and (event.message.text or "").startswith("/"):
-                await event.message.answer(talk("private_only"))
-            return None
+        if user is None or state is None:
+            return None  # no chat to hold a conversation in
         stored = await state.get_data()
         conversation = Conversation(state, stored, data.get("raw_state"))
         language = language_of(stored.get(LANG), user.language_code, self.core.settings.default_locale)
@@ -235,8 +250,7 @@ class Context(BaseMiddleware):
             await self._explain(event, talk, answer, conversation, error)
         except Exception as exc:
             # The type and where, not the message: exception text can hold what a person wrote.
-            where = "".join(traceback.format_tb(exc.__traceback__))
-            log.error("update %s failed: %s\n%s", event.update_id, type(exc).__name__, where)
+            log.error("update %s failed: %s", event.update_id, safe_log.failure(exc))
             await self._reply(event, talk, answer, talk("error", code="unexpected"))
         finally:
             if event.callback_query is not None and not answer.done:
