@@ -100,15 +100,11 @@ async def _core(config: dict[str, Any]) -> Any:
 async def _middlewares(config: dict[str, Any], tracker: Tracker) -> Stop:
     """The intake bot's middlewares (throttle, FSM on the database, context) in front of
     handlers that do nothing."""
-    from bot.app import create_bot, create_buckets, create_fsm
-    from bot.middlewares import Context, Throttle
+    from bot.app import create_bot, create_dispatcher, create_fsm
     from bot.storage import create_storage
 
     core = await _core(config)
     fsm = create_fsm(*create_storage(core))
-    dispatcher = Dispatcher(disable_fsm=True)
-    for middleware in (tracker, Throttle(core, create_buckets(core, fsm.storage)), fsm, Context(core)):
-        dispatcher.update.outer_middleware(middleware)
     router = Router()
 
     @router.message()
@@ -116,7 +112,7 @@ async def _middlewares(config: dict[str, Any], tracker: Tracker) -> Stop:
     async def nothing(event: Message | CallbackQuery) -> None:
         return None
 
-    dispatcher.include_router(router)
+    dispatcher = create_dispatcher(core, fsm, tracker, routers=[router])
     return _poll(dispatcher, create_bot(core.settings), fsm.close, core.close)
 
 
