@@ -114,10 +114,16 @@ def message_id(msg: Message) -> str | None:
     return found.group(0) if found else None
 
 
+def header_block(raw: bytes) -> bytes:
+    """The headers of a raw message: a header parser still reads the whole body it is given."""
+    ends = [end for end in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if end >= 0]
+    return raw[: min(ends) + 2] if ends else raw
+
+
 def message_id_of(raw: bytes) -> str | None:
     """The Message-ID, reading the header block only (for the SMTP server's duplicate check)."""
     try:
-        return message_id(BytesHeaderParser(policy=policy.compat32).parsebytes(raw))
+        return message_id(BytesHeaderParser(policy=policy.compat32).parsebytes(header_block(raw)))
     except Exception:
         return None
 
@@ -270,7 +276,7 @@ def request(raw: bytes, envelope_sender: str) -> IncomingMail:
 def unsubscribe(raw: bytes, envelope_sender: str, recipients: Sequence[str], domain: str) -> UnsubscribeMail:
     """A mail to unsubscribe@ or unsubscribe+TOKEN@ (only its header block is read)."""
     try:
-        msg = BytesHeaderParser(policy=_POLICY).parsebytes(raw)
+        msg = BytesHeaderParser(policy=_POLICY).parsebytes(header_block(raw))
     except Exception:
         msg = Message()
     tokens = []
