@@ -33,9 +33,6 @@ class InboundRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, row: InboundMail) -> None:
-        self.session.add(row)
-
     async def insert_new(self, rows: Sequence[dict[str, Any]]) -> set[uuid.UUID]:
         """Insert queue rows given as column values (with their ids), with one statement,
         leaving out those stored before (same kind, Message-ID and content, also when another
@@ -60,15 +57,6 @@ class InboundRepository:
             )
         )
         return set(rows.all())
-
-    async def stored_keys(self, content_hashes: Iterable[str]) -> set[tuple[InboundKind, str, str]]:
-        """(kind, Message-ID hash, content hash) of the stored messages with these contents."""
-        rows = await self.session.execute(
-            select(InboundMail.kind, InboundMail.message_id_hash, InboundMail.content_hash).where(
-                InboundMail.content_hash.in_(list(set(content_hashes)))
-            )
-        )
-        return {(row.kind, row.message_id_hash, row.content_hash) for row in rows.all()}
 
     async def claim_due(
         self, now: datetime, *, kinds: Iterable[InboundKind], limit: int, max_bytes: int, lease: timedelta
@@ -220,9 +208,6 @@ class InboundRepository:
         await serialise(self.session, keys)
 
     # Auto-reply log -------------------------------------------------------------------
-
-    def record_reply(self, address_index: str, at: datetime) -> None:
-        self.session.add(AutoReply(address_index=address_index, sent_at=at))
 
     async def replies_by_index(self, address_indexes: Iterable[str], since: datetime) -> dict[str, int]:
         indexes = list(address_indexes)
