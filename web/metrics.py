@@ -37,6 +37,9 @@ async def metrics_page(request: web.Request) -> web.Response:
     return response
 
 
+_METHODS = frozenset({"GET", "HEAD", "POST"})
+
+
 @web.middleware
 async def latency(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
     started = time.perf_counter()
@@ -45,6 +48,7 @@ async def latency(request: web.Request, handler: web.RequestHandler) -> web.Stre
     finally:
         route = request.match_info.route.resource
         pattern = route.canonical if route is not None else "unmatched"  # "/c/{token}", never the token
-        metrics.of(request.app[CORE]).web_seconds.labels(pattern, request.method).observe(
+        method = request.method if request.method in _METHODS else "other"  # any token is a method
+        metrics.of(request.app[CORE]).web_seconds.labels(pattern, method).observe(
             time.perf_counter() - started
         )
