@@ -49,7 +49,7 @@ async def privacy(request: web.Request) -> web.Response:
 async def healthz(request: web.Request) -> web.Response:
     core = request.app[CORE]
     try:
-        async with core.engine.connect() as connection:
+        async with core.read_engine.connect() as connection:  # not queued behind a commit
             await connection.execute(text("SELECT 1"))
     except Exception:
         log.warning("health check: database unreachable")

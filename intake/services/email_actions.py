@@ -54,7 +54,7 @@ _OFFER_STATUS = {
 
 async def offer_view(core: Core, offer_id: uuid.UUID) -> OfferView:
     """The offer page. Reads only (link scanners open it too)."""
-    async with core.uow() as uow:
+    async with core.reader() as uow:
         offer = await uow.offers.get(offer_id)
         request = await uow.requests.get(offer.request_id) if offer else None
         coach = await uow.coaches.get(offer.coach_id) if offer else None
@@ -108,7 +108,7 @@ class MatchView:
 
 async def match_view(core: Core, request_id: uuid.UUID) -> MatchView:
     """The match page. Reads only."""
-    async with core.uow() as uow:
+    async with core.reader() as uow:
         request = await uow.requests.get(request_id)
         subject = await uow.subjects.get(request.subject_id) if request else None
         if request is None or subject is None:

@@ -44,7 +44,7 @@ class ConfirmationView:
 
 async def confirmation(core: Core, request_id: uuid.UUID) -> ConfirmationView:
     """What the confirmation page shows. Reads only."""
-    async with core.uow() as uow:
+    async with core.reader() as uow:
         request = await uow.requests.get(request_id)
         if request is None or request.channel is not Channel.EMAIL:
             raise ConfirmationGone()

@@ -254,7 +254,7 @@ async def retry_later(core: Core, claimed: Claim, error: str) -> bool:
 
 async def unfinished(core: Core, kinds: Sequence[InboundKind]) -> int:
     """How many messages of ``kinds`` are due or being processed now."""
-    async with core.uow() as uow:
+    async with core.reader() as uow:
         return await InboundRepository(uow.session).unfinished(kinds, core.clock.now())
 
 
@@ -287,5 +287,5 @@ async def requeue(core: Core, inbound_id: uuid.UUID) -> bool:
 
 
 async def failed(core: Core, *, limit: int = 200) -> Sequence[InboundMail]:
-    async with core.uow() as uow:
+    async with core.reader() as uow:
         return await InboundRepository(uow.session).listing([InboundState.FAILED], limit=limit)

@@ -280,7 +280,7 @@ class OpenOffer:
 
 
 async def open_offers(core: Core, coach_id: uuid.UUID) -> list[OpenOffer]:
-    async with core.uow() as uow:
+    async with core.reader() as uow:
         coach = await uow.coaches.get(coach_id)
         language = coach.locale if coach else "nl"
         return [

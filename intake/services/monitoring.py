@@ -16,7 +16,7 @@ class Snapshot:
 
 
 async def snapshot(core: Core) -> Snapshot:
-    async with core.uow() as uow:
+    async with core.reader() as uow:
         return Snapshot(
             requests=await uow.requests.count_by_state(),
             outbox=await uow.outbox.count_by_state(),

@@ -23,7 +23,7 @@ class LiveRequest:
 
 async def live_requests(core: Core, subject_id: uuid.UUID, language: str) -> list[LiveRequest]:
     """The subject's requests that can still be withdrawn, oldest first."""
-    async with core.uow() as uow:
+    async with core.reader() as uow:
         await subjects.get(uow, subject_id)
         return [
             LiveRequest(r.id, r.reference, r.state, topics.label(r.topic, language), r.created_at)
@@ -42,7 +42,7 @@ class ConsentStatus:
 
 async def consents(core: Core, subject_id: uuid.UUID) -> list[ConsentStatus]:
     """The latest event for each purpose the subject ever answered, in a fixed order."""
-    async with core.uow() as uow:
+    async with core.reader() as uow:
         subject = await subjects.get(uow, subject_id)
         current = await uow.ledger.current(subject.pseudonym)
     return [
