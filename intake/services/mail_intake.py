@@ -25,7 +25,6 @@ from consent_store.unit_of_work import UnitOfWork
 from intake import contacts, identifiers
 from intake.contacts import ContactValue, InvalidEmail
 from intake.core import Core
-from intake.links import Links
 from intake.messages import RenderedMessage
 from intake.ports import AnalysisLike
 from intake.services import mail_queue, newsletter, outbox, requests, subjects
@@ -41,11 +40,11 @@ REPLY_WINDOW = timedelta(days=1)
 class IncomingMail:
     """A mail to intake@ as the adapter read it: facts only, no decisions."""
 
-    envelope_sender: str  # "" or "<>" for the null sender
-    from_address: str | None
+    envelope_sender: str = field(repr=False)  # "" or "<>" for the null sender
+    from_address: str | None = field(repr=False)
     message_id: str | None
-    subject: str
-    body: str  # the sender's own words: quotes, signature and forward headers removed
+    subject: str = field(repr=False)
+    body: str = field(repr=False)  # the sender's own words: quotes, signature and forward headers removed
     language_hint: str | None  # Content-Language / Accept-Language
     attachments: int  # not stored; the candidate is told
     references: tuple[str, ...] = ()
@@ -436,10 +435,6 @@ async def _answer(
     return answered, answer, request
 
 
-def _links(core: Core) -> Links:
-    return Links(core.settings.public_url, core.tokens)
-
-
 def _reply_headers(mail: IncomingMail) -> dict[str, str]:
     headers = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
     if mail.message_id:
@@ -456,7 +451,7 @@ def _auto_reply(
     truncated: bool,
     headers: dict[str, str],
 ) -> RenderedMessage:
-    url = _links(core).confirm(request.id.hex)
+    url = newsletter.links(core).confirm(request.id.hex)
     expires = request.expires_at or core.clock.now() + core.settings.confirmation_ttl
     return core.texts.message(
         "auto_reply",
@@ -484,10 +479,10 @@ class DeliveryReport:
     (RFC 3464) or a feedback-loop complaint (ARF, RFC 5965)."""
 
     original_message_ids: tuple[str, ...]  # Message-IDs of our mail that it reports on
-    failed: tuple[str, ...]  # recipients with a permanent failure (action failed, status 5.x.x)
-    delayed: tuple[str, ...] = ()  # recipients with a temporary failure (status 4.x.x)
+    failed: tuple[str, ...] = field(repr=False)  # recipients with a permanent failure (status 5.x.x)
+    delayed: tuple[str, ...] = field(default=(), repr=False)  # a temporary failure (status 4.x.x)
     complaint: bool = False  # the recipient marked our mail as spam (Feedback-Type abuse)
-    complainants: tuple[str, ...] = ()  # who complained, when the report says (Original-Rcpt-To)
+    complainants: tuple[str, ...] = field(default=(), repr=False)  # who complained (Original-Rcpt-To)
 
 
 def _by_index(core: Core, addresses: Sequence[str]) -> dict[str, ContactValue]:
