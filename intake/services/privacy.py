@@ -29,7 +29,7 @@ from consent_store.unit_of_work import UnitOfWork
 from intake import contacts
 from intake.core import Core
 from intake.errors import InvalidInput
-from intake.services import consent, requests, subjects
+from intake.services import consent, newsletter, requests, subjects
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +102,10 @@ async def _report(uow: UnitOfWork, core: Core, subject: Subject) -> SubjectRepor
         report.contacts.append(ContactEntry(point.kind.value, contacts.display(value), point.unreachable))
     rows = await uow.requests.for_subject(subject.id)
     handovers = {h.request_id: h for h in await uow.handovers.for_requests(r.id for r in rows)}
+    coaches = await uow.coaches.by_ids(h.coach_id for h in handovers.values())
     for request in rows:
         handover = handovers.get(request.id)
-        coach = await uow.coaches.get(handover.coach_id) if handover else None
+        coach = coaches.get(handover.coach_id) if handover else None
         original = (
             cipher.decrypt_text(request.original_ciphertext, requests.request_aad(request.id))
             if request.original_ciphertext
@@ -168,7 +169,7 @@ async def access(core: Core, *, subject_id: uuid.UUID, actor: str, reason: str) 
 
 
 async def find(core: Core, key: str) -> subjects.SubjectRef:
-    async with core.uow() as uow:
+    async with core.reader() as uow:
         subject = await subjects.resolve(uow, core, key)
         return subjects.SubjectRef(subject.id, subject.pseudonym, subject.locale)
 
@@ -270,14 +271,13 @@ async def _suppress_newsletter(uow: UnitOfWork, core: Core, subject: Subject) ->
     """Someone who asked to be erased must not get the newsletter again by accident."""
     if not await uow.newsletter.for_subject(subject.id):
         return
-    digests: set[str] = set()
+    addresses: list[str] = []
     for point in await uow.contacts.for_subject(subject.id, ContactKind.EMAIL):
         try:
-            value = await subjects.reveal(uow, point)
+            addresses.append((await subjects.reveal(uow, point)).value)
         except DecryptionFailed:
             continue
-        digests.add(core.keyring.suppression_hash(value.value))
-    await uow.suppressions.add_missing(digests, reason="erasure", now=core.clock.now())
+    await newsletter.suppress(uow, core, addresses, reason="erasure")
 
 
 # The erasure journal -------------------------------------------------------------------
@@ -312,14 +312,12 @@ def journal_entries(core: Core) -> Iterator[tuple[str, uuid.UUID]]:
 
 async def reapply_erasures(core: Core, *, chunk: int = 500) -> list[str]:
     """Erase again every journalled subject that a restored backup brought back."""
-    from sqlalchemy import select
-
     erased: list[str] = []
     entries = list(journal_entries(core))
     for start in range(0, len(entries), chunk):
         ids = [subject_id for _, subject_id in entries[start : start + chunk]]
         async with core.uow() as uow:
-            present = list((await uow.session.scalars(select(Subject.id).where(Subject.id.in_(ids)))).all())
+            present = [subject.id for subject in await uow.subjects.many(ids)]
         for subject_id in present:
             async with core.uow() as uow:
                 subject = await uow.subjects.get(subject_id)
