@@ -13,6 +13,7 @@ from consent_store.crypto import KeyRing
 from consent_store.db import create_engine, create_reader_engine, is_sqlite, session_factory
 from consent_store.unit_of_work import UnitOfWork, WriteLock
 from intake.clock import Clock, SystemClock
+from intake.links import Links
 from intake.ports import AnonymiserPort
 from intake.settings import Settings
 from intake.texts import Texts
@@ -39,6 +40,7 @@ class Core:
         self.keyring = KeyRing(settings.master_key_bytes, settings.secret_key_bytes)
         self.clock: Clock = clock or SystemClock()
         self.tokens = Tokens(settings.secret_key_bytes, self.clock)
+        self.links = Links(settings.public_url, self.tokens)
         self.texts = Texts(settings)
         self._anonymiser = anonymiser
         self.outbox_ready = asyncio.Event()  # set after a commit that queued messages

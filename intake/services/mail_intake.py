@@ -451,7 +451,7 @@ def _auto_reply(
     truncated: bool,
     headers: dict[str, str],
 ) -> RenderedMessage:
-    url = newsletter.links(core).confirm(request.id.hex)
+    url = core.links.confirm(request.id.hex)
     expires = request.expires_at or core.clock.now() + core.settings.confirmation_ttl
     return core.texts.message(
         "auto_reply",

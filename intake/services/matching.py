@@ -16,7 +16,6 @@ from consent_store.unit_of_work import UnitOfWork
 from intake import contacts, rules, topics
 from intake.core import Core
 from intake.errors import ConsentRequired, InvalidState, NotAllowed, OfferTaken
-from intake.links import Links
 from intake.messages import Action
 from intake.services import outbox, subjects
 
@@ -41,10 +40,6 @@ def offer_thread(offer: Offer) -> str:
 
 def match_thread(request: IntakeRequest) -> str:
     return f"match:{request.id}"
-
-
-def _links(core: Core) -> Links:
-    return Links(core.settings.public_url, core.tokens)
 
 
 def request_context(core: Core, request: IntakeRequest, language: str) -> dict[str, object]:
@@ -78,9 +73,7 @@ def offer_actions(core: Core, coach: Coach, offer: Offer) -> tuple[Action, ...]:
             Action("offer.decline", offer.id.hex, label("offer.decline", coach.locale)),
         )
     return (
-        Action(
-            "offer.open", offer.id.hex, label("offer.open", coach.locale), _links(core).offer(offer.id.hex)
-        ),
+        Action("offer.open", offer.id.hex, label("offer.open", coach.locale), core.links.offer(offer.id.hex)),
     )
 
 
@@ -92,9 +85,7 @@ def match_actions(core: Core, request: IntakeRequest, language: str) -> tuple[Ac
             Action("match.decline", request.id.hex, label("match.decline", language)),
         )
     return (
-        Action(
-            "match.open", request.id.hex, label("match.open", language), _links(core).match(request.id.hex)
-        ),
+        Action("match.open", request.id.hex, label("match.open", language), core.links.match(request.id.hex)),
     )
 
 

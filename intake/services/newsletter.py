@@ -48,7 +48,6 @@ from intake import contacts
 from intake.contacts import ContactValue
 from intake.core import Core
 from intake.errors import InvalidInput, InvalidState, StaleWording
-from intake.links import Links
 from intake.services import consent, outbox, subjects
 from intake.services.consent import ShownWording
 from intake.services.outbox import SendCheck, Withheld
@@ -96,10 +95,6 @@ class SignUp:
 
 def thread(subscription_id: uuid.UUID) -> str:
     return f"{_THREAD_PREFIX}{subscription_id.hex}"
-
-
-def links(core: Core) -> Links:
-    return Links(core.settings.public_url, core.tokens)
 
 
 # Subscribing -----------------------------------------------------------------------------
@@ -211,7 +206,7 @@ async def _queue_confirmation(
     message = core.texts.message(
         CONFIRM_KIND,
         subscription.language,
-        confirm_url=links(core).newsletter_confirm(subscription.id.hex),
+        confirm_url=core.links.newsletter_confirm(subscription.id.hex),
         valid_days=SIGNUP_TTL.days,
     )
     await outbox.enqueue(

@@ -27,7 +27,6 @@ from consent_store.models import NewsletterSend, NewsletterSendRecipient
 from consent_store.unit_of_work import UnitOfWork
 from intake.core import Core
 from intake.errors import InvalidInput, NotFound
-from intake.links import Links
 from intake.messages import RenderedMessage
 from intake.services import newsletter, outbox
 from intake.services.newsletter import Recipient
@@ -128,7 +127,7 @@ class Renderer:
         self.core = core
         self.template = template
         self.subjects = dict(subjects)
-        self.links = Links(core.settings.public_url, core.tokens)
+        self.links = core.links
         env = core.texts.env
         self.footers = {
             lang: (
