@@ -43,7 +43,6 @@ CONFIRM_REQUEST = TokenPurpose("confirm-request", timedelta(days=7))
 OFFER = TokenPurpose("offer", timedelta(days=30))
 MATCH = TokenPurpose("match", timedelta(days=14))
 NEWSLETTER_CONFIRM = TokenPurpose("newsletter-confirm", timedelta(days=7))
-UNSUBSCRIBE = TokenPurpose("unsubscribe", timedelta(days=3650))
 
 
 # Unsubscribe tokens: base32 of a 16-byte id and a 16-byte MAC, 52 characters, so that

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from intake import safe_log
 from intake.core import Core
-from intake.links import CONFIRM_PATH, MATCH_PATH, OFFER_PATH
+from intake.links import CONFIRM_PATH, MATCH_PATH, OFFER_PATH, PRIVACY_PATH
 from web import links, newsletter
 from web.metrics import latency, metrics_page
 from web.pages import CORE, error_page, language_of, render
@@ -61,7 +61,7 @@ def create_app(core: Core) -> web.Application:
     app = web.Application(middlewares=[latency, error_pages, links.bad_links], client_max_size=64 * 1024)
     app[CORE] = core
     app.router.add_get("/", index)
-    app.router.add_get("/privacy", privacy)
+    app.router.add_get(PRIVACY_PATH, privacy)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_page)
     app.router.add_get(CONFIRM_PATH, links.confirm_page)

@@ -109,7 +109,7 @@ async def add(
 
 
 async def list_all(core: Core, *, active_only: bool = False) -> list[CoachView]:
-    async with core.uow() as uow:
+    async with core.reader() as uow:
         return [_view(c) for c in await uow.coaches.list(active_only=active_only)]
 
 
@@ -148,13 +148,6 @@ async def deactivate(core: Core, key: str) -> tuple[CoachView, int]:
 async def by_telegram(core: Core, user_id: int) -> CoachView | None:
     async with core.reader() as uow:
         coach = await uow.coaches.by_telegram(user_id)
-        return _view(coach) if coach and coach.active else None
-
-
-async def by_email(core: Core, address: str) -> CoachView | None:
-    value = contacts.email(address)
-    async with core.reader() as uow:
-        coach = await uow.coaches.by_email_index(core.keyring.blind_index("coach-email", value.value))
         return _view(coach) if coach and coach.active else None
 
 

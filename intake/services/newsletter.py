@@ -57,7 +57,7 @@ from intake.tokens import NEWSLETTER_CONFIRM, TokenInvalid
 ISSUE_KIND = "newsletter"  # an issue of the newsletter
 CONFIRM_KIND = "newsletter_confirm"  # the double opt-in mail
 KINDS = (ISSUE_KIND, CONFIRM_KIND)
-CONTACT_OF = {Channel.EMAIL: ContactKind.EMAIL, Channel.TELEGRAM: ContactKind.TELEGRAM}
+CONTACT_OF = outbox.CHANNEL_CONTACT
 CHANNEL_OF = {kind: channel for channel, kind in CONTACT_OF.items()}
 # A sign-up form submitted again sends a new confirmation mail only after this long.
 CONFIRM_RESEND_AFTER = timedelta(minutes=10)

@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from consent_store.enums import Purpose
 from intake.errors import StaleWording
+from intake.links import PRIVACY_PATH
 from intake.messages import Action, RenderedMessage
 from intake.settings import Settings
 from intake.texts.catalog import NOTICE_UPDATED, NOTICE_VERSION, WORDING_VARIANTS, WORDING_VERSIONS
@@ -75,7 +76,7 @@ class Texts:
         return NOTICE_VERSION
 
     def notice_url(self, language: str) -> str:
-        return f"{self._settings.public_url}/privacy?lang={language}"
+        return f"{self._settings.public_url}{PRIVACY_PATH}?lang={language}"
 
     def notice_short(self, language: str) -> str:
         return self._render(f"{language}/privacy/notice_short.txt", notice_url=self.notice_url(language))
