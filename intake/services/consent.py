@@ -227,5 +227,5 @@ async def proof(core: Core, key: str, *, operator: str, reason: str) -> ConsentP
 
 
 async def verify(core: Core) -> LedgerReport:
-    async with core.uow() as uow:
+    async with core.reader() as uow:
         return await uow.ledger.verify()

@@ -284,7 +284,7 @@ def _confirm_ref(core: Core, token: str) -> uuid.UUID:
 async def signup_for_token(core: Core, token: str) -> SignUp:
     """What the confirmation page (GET ``/n/TOKEN``) shows; changes nothing."""
     subscription_id = _confirm_ref(core, token)
-    async with core.uow() as uow:
+    async with core.reader() as uow:
         subscription = await uow.newsletter.get(subscription_id)
         if subscription is None or subscription.state is NewsletterState.UNSUBSCRIBED:
             raise NoSignUpWaiting()

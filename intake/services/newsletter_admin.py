@@ -395,7 +395,7 @@ class Stats:
 
 
 async def stats(core: Core) -> Stats:
-    async with core.uow() as uow:
+    async with core.reader() as uow:
         subscriptions = await uow.newsletter.count_by_channel_state()
         suppressed = await uow.suppressions.count()
         messages = await uow.outbox.count_kinds_by_state(newsletter.KINDS)
