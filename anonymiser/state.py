@@ -36,11 +36,11 @@ class DocState:
     """What the detectors know about one document: its words, the spans proposed so far
     and the ranges that must stay (hard negatives)."""
 
-    text: str
-    words: list[Word]
+    text: str = field(repr=False)  # the person's own words: never in a repr
+    words: list[Word] = field(repr=False)
     candidates: list[Candidate] = field(default_factory=list)
     protected: list[tuple[int, int]] = field(default_factory=list)
-    lower_text: str = ""  # same length as text (see below)
+    lower_text: str = field(default="", repr=False)  # same length as text (see below)
     writer_gender: str | None = None  # "m"/"f"/"u" from the writer's own name, when found
     _pattern_chars: bytearray | None = None
     _protected_chars: bytearray | None = None

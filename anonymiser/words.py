@@ -75,7 +75,7 @@ class Word:
         return not self.is_alpha
 
     def __repr__(self) -> str:
-        return f"Word({self.index}, {self.text!r}, {self.start}, {self.end})"
+        return f"Word({self.index}, {self.start}, {self.end})"  # not the word: it may be a name
 
 
 def _is_break(gap: str) -> bool:

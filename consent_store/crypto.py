@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -41,7 +41,7 @@ def _derive(master_key: bytes, purpose: bytes) -> bytes:
 class Cipher:
     """AES-256-GCM with a random nonce per message; ``aad`` binds a blob to its place."""
 
-    key: bytes
+    key: bytes = field(repr=False)
 
     def encrypt(self, plaintext: bytes, aad: bytes) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)

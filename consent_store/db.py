@@ -20,6 +20,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     ``BEGIN IMMEDIATE`` so that every unit of work holds the write lock from its start
     (SQLite has one writer; taking the lock late would turn races into errors)."""
     parsed = make_url(url)
+    kwargs.setdefault("hide_parameters", True)  # error messages would quote the stored values
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
@@ -50,6 +51,7 @@ def create_reader_engine(writer: AsyncEngine) -> AsyncEngine | None:
     kwargs: dict[str, Any] = {
         "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
         "pool_size": READER_POOL_SIZE,
+        "hide_parameters": True,
     }
     if url.get_driver_name() == "aiosqlite":
         kwargs["module"] = sqlite_driver.dbapi()
