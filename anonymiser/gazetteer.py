@@ -23,12 +23,6 @@ class Gazetteer:
     longest_place: int  # in words
     place_first_words: frozenset[str]  # first words of the places of more than one word
 
-    def is_first_name(self, lower: str) -> bool:
-        return lower in self.first_names
-
-    def is_name_part(self, lower: str) -> bool:
-        return lower in self.first_names or lower in self.surnames
-
 
 def _lines(name: str) -> list[str]:
     raw = resources.files("anonymiser.data").joinpath(name).read_bytes()
