@@ -91,18 +91,17 @@ class _Shown:
     hint: str
 
 
-def _wordings(request: web.Request, language: str, special: bool) -> list[_Shown]:
+def _wordings(request: web.Request, language: str, required: frozenset[Purpose]) -> list[_Shown]:
     core = request.app[CORE]
     t = labels(language)
-    hints = {
-        Purpose.SPECIAL_CATEGORY: t["required_special"] if special else t["optional"],
-        Purpose.CONTACT_HANDOVER: t["required"],
-        Purpose.NEWSLETTER: t["optional"],
-    }
     shown = []
     for purpose in _CONSENT_ORDER:
         wording = core.texts.wording(purpose, language)
-        shown.append(_Shown(purpose.value, wording.version, wording.sha256, wording.text, hints[purpose]))
+        if purpose not in required:
+            hint = t["optional"]
+        else:
+            hint = t["required_special"] if purpose is Purpose.SPECIAL_CATEGORY else t["required"]
+        shown.append(_Shown(purpose.value, wording.version, wording.sha256, wording.text, hint))
     return shown
 
 
@@ -128,7 +127,7 @@ def _confirm_form(
         text=view.text,
         request_language=view.language,
         submission=submission or secrets.token_hex(16),
-        wordings=_wordings(request, language, view.special_category),
+        wordings=_wordings(request, language, view.required),
         topic_choices=[(code, topics.label(code, language)) for code in topics.TOPICS],
         topic=topic or view.topic,
         ticked=ticked,
@@ -153,7 +152,7 @@ async def confirm_page(request: web.Request) -> web.Response:
     if isinstance(view, web.Response):
         return view
     language = language_of(request, view.locale)
-    if view.state.value != "draft":
+    if not view.waiting:
         return message_page(request, "already_confirmed_title", "already_confirmed", language=language)
     return _confirm_form(request, view, language)
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from consent_store.enums import Channel, ConsentAction, NewsletterState, Purpose, RequestState
 from consent_store.models import IntakeRequest
 from consent_store.unit_of_work import UnitOfWork
-from intake import topics
+from intake import rules, topics
 from intake.core import Core
 from intake.errors import ConsentRequired, IntakeError, InvalidInput, InvalidState
 from intake.services import consent, matching, newsletter, requests, subjects
@@ -40,6 +40,16 @@ class ConfirmationView:
     locale: str  # the candidate's language
     special_category: bool
     expires_at: datetime | None
+
+    @property
+    def required(self) -> frozenset[Purpose]:
+        """The consents the form must have ticked."""
+        return rules.required_consents(self.special_category)
+
+    @property
+    def waiting(self) -> bool:
+        """Not confirmed yet: the form is still to be filled in."""
+        return self.state is RequestState.DRAFT
 
 
 async def confirmation(core: Core, request_id: uuid.UUID) -> ConfirmationView:
@@ -95,10 +105,9 @@ async def confirm(
     confirmed by e-mail (double opt-in)."""
     async with core.uow() as uow:
         request = await _waiting_draft(uow, core, request_id)
-        if Purpose.CONTACT_HANDOVER not in ticked:
-            raise ConsentRequired(Purpose.CONTACT_HANDOVER.value)
-        if request.special_category and Purpose.SPECIAL_CATEGORY not in ticked:
-            raise ConsentRequired(Purpose.SPECIAL_CATEGORY.value)
+        missing = rules.missing_consents(ticked, request.special_category)
+        if missing:
+            raise ConsentRequired(missing[0].value)
         if topic is not None:
             request.topic = topics.check(topic)
         subject = await subjects.get(uow, request.subject_id)
