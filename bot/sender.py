@@ -21,7 +21,7 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardMarkup
 
 from bot import keyboards
-from bot.text import chunks
+from bot.text import chunks, send_parts
 from consent_store.enums import Channel
 from intake.ports import Delivery, PermanentDeliveryError, RecipientUnreachable, TemporaryDeliveryError
 
@@ -76,11 +76,7 @@ class TelegramSender:
             raise TemporaryDeliveryError("Telegram could not be reached") from None
 
     async def _send(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> str:
-        parts = chunks(text)
-        for part in parts[:-1]:
-            await self.bot.send_message(chat_id=chat_id, text=part)
-        sent = await self.bot.send_message(chat_id=chat_id, text=parts[-1], reply_markup=markup)
-        return delivery_ref(sent.message_id)
+        return delivery_ref((await send_parts(self.bot, chat_id, text, markup)).message_id)
 
     async def _edit(
         self, chat_id: int, ref: str, text: str, markup: InlineKeyboardMarkup | None

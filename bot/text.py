@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from aiogram import Bot
+from aiogram.types import Message
+
 MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units
 
 
@@ -38,3 +43,11 @@ def _fit(text: str, limit: int) -> int:
         if used > limit:
             return index
     return len(text)
+
+
+async def send_parts(bot: Bot, chat_id: int, text: str, markup: Any = None) -> Message:
+    """Send ``text``, split if it is too long, with the buttons on the last part."""
+    parts = chunks(text)
+    for part in parts[:-1]:
+        await bot.send_message(chat_id=chat_id, text=part)
+    return await bot.send_message(chat_id=chat_id, text=parts[-1], reply_markup=markup)

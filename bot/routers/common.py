@@ -23,7 +23,7 @@ from magic_filter import MagicFilter
 
 from bot.callbacks import PURPOSES, Consent
 from bot.middlewares import Person, message_of
-from bot.text import MAX_MESSAGE, chunks, utf16_length
+from bot.text import MAX_MESSAGE, send_parts, utf16_length
 from intake.core import Core
 from intake.errors import StaleWording
 from intake.texts import LANGUAGES, Wording
@@ -110,10 +110,7 @@ async def tell(event: Message | CallbackQuery, text: str, markup: Markup | None 
     bot = event.bot
     assert bot is not None
     chat_id = event.chat.id if isinstance(event, Message) else event.from_user.id
-    parts = chunks(text)
-    for part in parts[:-1]:
-        await bot.send_message(chat_id=chat_id, text=part)
-    return await bot.send_message(chat_id=chat_id, text=parts[-1], reply_markup=markup)
+    return await send_parts(bot, chat_id, text, markup)
 
 
 async def settle(
