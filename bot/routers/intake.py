@@ -162,13 +162,7 @@ async def question(
     subject_id = await person.candidate()
     preview = await requests.preview(core, subject_id=subject_id, text=text, language=talk.language)
     if preview.needs_special_consent:
-        # Nothing of this text is kept: not in the conversation, not in the database.
-        wording = talk.wording(Purpose.SPECIAL_CATEGORY)
-        await conversation.save(Intake.special_reask, **{TEXT: None})
-        await message.answer(
-            talk("special_detected", wording=wording.text, said_no=conversation.get(SPECIAL) == "no"),
-            reply_markup=keyboards.special_reask(talk, wording),
-        )
+        await _reask_special(message, talk, conversation, said_no=conversation.get(SPECIAL) == "no")
         return
     sealed = await drafts.seal_question(core, subject_id, text, preview)
     await conversation.save(Intake.preview, **{TEXT: sealed})
@@ -177,6 +171,15 @@ async def question(
         talk("preview", text=preview.anonymised, special=preview.special_category),
         keyboards.preview(talk),
     )
+
+
+async def _reask_special(event: Event, talk: Talk, conversation: Conversation, *, said_no: bool) -> None:
+    """The text reveals special-category data without that consent: nothing of it is kept
+    (not in the conversation, not in the database); ask for the consent or a rewrite."""
+    wording = talk.wording(Purpose.SPECIAL_CATEGORY)
+    await conversation.save(Intake.special_reask, **{TEXT: None})
+    question = talk("special_detected", wording=wording.text, said_no=said_no)
+    await tell(event, question, keyboards.special_reask(talk, wording))
 
 
 @router.callback_query(StateFilter(Intake.preview, Intake.special_reask), Go.filter(F.step == "rewrite"))
@@ -423,13 +426,7 @@ async def send_request(
         )
     except ConsentRequired as missing:  # withdrawn with /toestemming while writing
         if missing.purpose == Purpose.SPECIAL_CATEGORY.value:
-            wording = talk.wording(Purpose.SPECIAL_CATEGORY)
-            await conversation.save(Intake.special_reask, **{TEXT: None})
-            await tell(
-                event,
-                talk("special_detected", wording=wording.text, said_no=True),
-                keyboards.special_reask(talk, wording),
-            )
+            await _reask_special(event, talk, conversation, said_no=True)
             return
         await ask_handover(event, core, talk, conversation, subject_id)
         return
