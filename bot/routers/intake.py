@@ -265,7 +265,7 @@ async def contact_given(
     event: Event, value: ContactValue, core: Core, talk: Talk, conversation: Conversation, person: Person
 ) -> None:
     subject_id = await person.candidate()
-    sealed = await drafts.seal(core, subject_id, CONTACT, f"{value.kind.value}:{value.value}")
+    sealed = await drafts.seal_contact(core, subject_id, value)
     shown = talk.button("contact_telegram") if value.kind is ContactKind.TELEGRAM else contacts.display(value)
     await tell(event, talk("contact_saved", kind=value.kind.value, shown=shown), ReplyKeyboardRemove())
     await ask_handover(
@@ -403,14 +403,14 @@ async def send_request(
     """Hand the draft to the service layer. Its receipt (step 9) arrives through the outbox."""
     sealed_question = conversation.get(TEXT)
     question = await drafts.unseal_question(core, subject_id, sealed_question) if sealed_question else None
-    contact = await _unseal(core, subject_id, conversation, CONTACT)
+    sealed_contact = conversation.get(CONTACT)
+    contact = await drafts.unseal_contact(core, subject_id, sealed_contact) if sealed_contact else None
     topic = conversation.get(TOPIC)
     if question is None or contact is None or topic is None:
         await conversation.reset()
         await tell(event, talk("draft_lost"))
         return
-    kind, _, raw = contact.partition(":")
-    point = await subjects.add_contact_detail(core, subject_id, contacts.parse(ContactKind(kind), raw))
+    point = await subjects.add_contact_detail(core, subject_id, contact)
     source = conversation.get(SOURCE)
     try:
         await requests.submit_new(
@@ -434,16 +434,11 @@ async def send_request(
         await newsletter.subscribe(
             core,
             subject_id=subject_id,
-            channel=newsletter.channel_for(ContactKind(kind)),
+            channel=newsletter.channel_for(contact.kind),
             shown=newsletter_shown,
             evidence=evidence,
         )
     await conversation.reset()
-
-
-async def _unseal(core: Core, subject_id: uuid.UUID, conversation: Conversation, field: str) -> str | None:
-    sealed = conversation.get(field)
-    return await drafts.unseal(core, subject_id, field, sealed) if sealed else None
 
 
 # The candidate's answer when a coach accepted ---------------------------------------------

@@ -14,11 +14,15 @@ import uuid
 from dataclasses import asdict, dataclass
 
 from consent_store.crypto import DecryptionFailed
+from consent_store.enums import ContactKind
+from intake import contacts
+from intake.contacts import ContactValue
 from intake.core import Core
 from intake.services import subjects
 from intake.services.requests import Preview
 
 QUESTION = "text"
+CONTACT = "contact"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +78,16 @@ async def unseal_question(core: Core, subject_id: uuid.UUID, sealed: str) -> Que
         return Question(stored["text"], preview)
     except (ValueError, KeyError, TypeError):
         return Question(value, None)  # sealed as plain text
+
+
+async def seal_contact(core: Core, subject_id: uuid.UUID, value: ContactValue) -> str:
+    """A validated contact detail, sealed for the draft until the request is sent."""
+    return await seal(core, subject_id, CONTACT, f"{value.kind.value}:{value.value}")
+
+
+async def unseal_contact(core: Core, subject_id: uuid.UUID, sealed: str) -> ContactValue | None:
+    value = await unseal(core, subject_id, CONTACT, sealed)
+    if value is None:
+        return None
+    kind, _, raw = value.partition(":")
+    return contacts.parse(ContactKind(kind), raw)
