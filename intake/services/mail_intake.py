@@ -161,9 +161,10 @@ class Answered:
     reference: str | None = None
 
 
-def _sender(core: Core, mail: IncomingMail) -> ContactValue | None:
+def sender_address(from_address: str | None, envelope_sender: str) -> ContactValue | None:
+    """Who wrote a mail: its From address, else the envelope sender; None if neither is one."""
     try:
-        return contacts.email(mail.from_address or mail.envelope_sender)
+        return contacts.email(from_address or envelope_sender)
     except InvalidEmail:
         return None
 
@@ -235,7 +236,7 @@ async def answer_requests(core: Core, batch: Sequence[tuple[Claim, IncomingMail]
     One transaction for the batch, which also marks each mail processed. If it fails, each mail
     is tried alone, so that one bad mail is retried later (with backoff) without the others.
     The anonymiser runs before the transaction (it is most of the CPU work)."""
-    senders = {claimed.id: _sender(core, mail) for claimed, mail in batch}
+    senders = {claimed.id: sender_address(mail.from_address, mail.envelope_sender) for claimed, mail in batch}
     read = await _read(core, batch, senders)
     try:
         async with core.uow() as uow:

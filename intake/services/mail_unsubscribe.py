@@ -14,11 +14,9 @@ from dataclasses import dataclass, field
 
 from consent_store.enums import Actor, Channel
 from consent_store.unit_of_work import UnitOfWork
-from intake import contacts
-from intake.contacts import InvalidEmail
 from intake.core import Core
 from intake.services import mail_queue, newsletter
-from intake.services.mail_intake import auto_submitted, domain_of
+from intake.services.mail_intake import auto_submitted, domain_of, sender_address
 from intake.services.mail_queue import Claim
 from intake.tokens import TokenInvalid
 
@@ -65,9 +63,8 @@ async def _unsubscribe(uow: UnitOfWork, core: Core, mail: UnsubscribeMail, evide
     reason = _not_a_person(mail, core.settings.mail_domain)
     if reason is not None:
         return f"ignored:{reason}"
-    try:
-        value = contacts.email(mail.from_address or mail.envelope_sender)
-    except InvalidEmail:
+    value = sender_address(mail.from_address, mail.envelope_sender)
+    if value is None:
         return "ignored:no_sender"
     await newsletter.unsubscribe_address_in(
         uow,
