@@ -116,19 +116,12 @@ class InboundWorker:
         *,
         handlers: Mapping[InboundKind, Handler] = HANDLERS,
         batch_size: int = 50,
-        concurrency: int | None = None,
         on_batch: Callable[[BatchReport], None] | None = None,
     ) -> None:
         """``on_batch`` gets each batch's report; by default it goes into this core's metrics."""
         self.core = core
         self.handlers = dict(handlers)
         self.batch_size = batch_size
-        # One batch at a time by default. SQLite has one writer: parallel batches would only
-        # wait for each other. On PostgreSQL they could overlap, but a batch costs about as
-        # much as a few more mails in it (its queries, its two transactions), and mail that
-        # arrives while one batch is processed makes the next one bigger; with four at once
-        # the batches stayed small and the worker used ~40% more CPU per mail.
-        self._limit = asyncio.Semaphore(concurrency or 1)
         self._wake = asyncio.Event()
         self._report = on_batch or (lambda report: record(metrics.of(core), report))
         self._last_housekeeping = 0.0
@@ -137,27 +130,17 @@ class InboundWorker:
         self._wake.set()
 
     async def run_once(self) -> int:
-        """Process every message that is due now; returns how many were handled."""
+        """Process every message that is due now; returns how many were handled.
+
+        One batch at a time. SQLite has one writer: parallel batches would only wait for each
+        other. On PostgreSQL they could overlap, but a batch costs about as much as a few more
+        mails in it (its queries, its two transactions), and mail that arrives while one batch
+        is processed makes the next one bigger; with four at once the batches stayed small and
+        the worker used ~40% more CPU per mail."""
         handled = 0
-        pending: set[asyncio.Task[None]] = set()
-        try:
-            while True:
-                await self._limit.acquire()  # released when the batch is processed
-                try:
-                    claimed = await mail_queue.claim(self.core, list(self.handlers), limit=self.batch_size)
-                except BaseException:
-                    self._limit.release()
-                    raise
-                if not claimed:
-                    self._limit.release()
-                    break
-                handled += len(claimed)
-                task = asyncio.create_task(self._process(claimed))
-                pending.add(task)
-                task.add_done_callback(pending.discard)
-        finally:
-            if pending:
-                await asyncio.gather(*pending)
+        while claimed := await mail_queue.claim(self.core, list(self.handlers), limit=self.batch_size):
+            handled += len(claimed)
+            await self._process(claimed)
         return handled
 
     async def drain(self) -> None:
@@ -187,11 +170,8 @@ class InboundWorker:
                     await task
 
     async def _process(self, claimed: list[Claimed]) -> None:
-        try:
-            for kind in {item.claim.kind for item in claimed}:
-                await self._process_kind(kind, [item for item in claimed if item.claim.kind is kind])
-        finally:
-            self._limit.release()
+        for kind in {item.claim.kind for item in claimed}:
+            await self._process_kind(kind, [item for item in claimed if item.claim.kind is kind])
 
     async def _process_kind(self, kind: InboundKind, batch: list[Claimed]) -> None:
         started = time.perf_counter()
