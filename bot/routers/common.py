@@ -26,7 +26,7 @@ from bot.middlewares import Person, message_of
 from bot.text import MAX_MESSAGE, send_parts, utf16_length
 from intake.core import Core
 from intake.errors import StaleWording
-from intake.texts import LANGUAGES, Wording
+from intake.texts import Wording
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 Handler = TypeVar("Handler", bound=Callable[..., Any])
@@ -149,13 +149,6 @@ async def own_request(person: Person, ref: str) -> tuple[uuid.UUID, uuid.UUID] |
 def shown_wording(core: Core, data: Consent) -> Wording:
     """The wording the pressed button sat under; ``StaleWording`` if it is not the current one."""
     purpose = PURPOSES.get(data.purpose)
-    if purpose is None or data.lang not in LANGUAGES:
+    if purpose is None:
         raise StaleWording("unknown consent question")
-    for current in core.texts.wordings(purpose, data.lang):  # the main wording or a channel variant
-        if (
-            current.version == data.version
-            and len(data.digest) == 12
-            and current.sha256.startswith(data.digest)
-        ):
-            return current
-    raise StaleWording()
+    return core.texts.shown(purpose, data.lang, data.version, data.digest, digest_prefix=True)

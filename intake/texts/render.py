@@ -120,12 +120,20 @@ class Texts:
         variants = [None, *(v for p, v in WORDING_VARIANTS if p is purpose)]
         return tuple(self.wording(purpose, language, variant) for variant in variants)
 
-    def shown(self, purpose: Purpose, language: str, version: str, sha256: str) -> Wording:
-        """The current wording, if that is what the person was shown; else ``StaleWording``."""
+    def shown(
+        self, purpose: Purpose, language: str, version: str, sha256: str, *, digest_prefix: bool = False
+    ) -> Wording:
+        """The current wording (the main one or a channel variant), if that is what the person
+        was shown; else ``StaleWording``. ``digest_prefix``: ``sha256`` is its first 12 hex
+        digits (all that fits in a chat button's callback data)."""
         if language not in LANGUAGES:
             raise StaleWording("unknown language")
+        if digest_prefix and len(sha256) != 12:
+            raise StaleWording("the consent text has changed since it was shown; show it again")
         for current in self.wordings(purpose, language):
-            if current.version == version and current.sha256 == sha256:
+            if current.version == version and (
+                current.sha256.startswith(sha256) if digest_prefix else current.sha256 == sha256
+            ):
                 return current
         raise StaleWording("the consent text has changed since it was shown; show it again")
 
