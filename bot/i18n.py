@@ -7,13 +7,12 @@ Each text is one Jinja2 template (``<name>.txt``); button labels are ``key = tex
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 from urllib.parse import urlsplit
 
 from consent_store.enums import Purpose
 from intake.core import Core
-from intake.texts import LANGUAGES, Texts, Wording, pick_language
+from intake.texts import LANGUAGES, Wording, pick_language
 
 
 def language_of(chosen: str | None, language_code: str | None, default: str) -> str:
@@ -55,20 +54,8 @@ class Talk:
         }
 
 
-_BUTTONS: weakref.WeakKeyDictionary[Texts, dict[str, dict[str, str]]] = weakref.WeakKeyDictionary()
-
-
 def _buttons(core: Core, language: str) -> dict[str, str]:
-    per_language = _BUTTONS.setdefault(core.texts, {})
-    if language not in per_language:
-        loader = core.texts.env.loader
-        assert loader is not None
-        source = loader.get_source(core.texts.env, f"{language}/bot/buttons.txt")[0]
-        pairs = (
-            line.split("=", 1) for line in source.splitlines() if "=" in line and not line.startswith("#")
-        )
-        per_language[language] = {k.strip(): v.strip() for k, v in pairs}
-    return per_language[language]
+    return core.texts.pairs(f"{language}/bot/buttons.txt")
 
 
 def linkable(url: str) -> bool:

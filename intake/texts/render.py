@@ -67,7 +67,7 @@ class Texts:
         )
         self._wordings: dict[tuple[Purpose, str, str | None], Wording] = {}
         self._missing: set[str] = set()
-        self._label_cache: dict[str, dict[str, str]] = {}
+        self._label_cache: dict[str, dict[str, str]] = {}  # by template path
 
     # Notices and consent ----------------------------------------------------------
 
@@ -177,14 +177,18 @@ class Texts:
         return self._labels(language)[key]
 
     def _labels(self, language: str) -> dict[str, str]:
+        return self.pairs(f"{language}/labels.txt")
+
+    def pairs(self, path: str) -> dict[str, str]:
+        """A ``key = text`` template file (lines starting with # are comments), read once."""
         cache = self._label_cache
-        if language not in cache:
-            source = self.env.loader.get_source(self.env, f"{language}/labels.txt")[0]  # type: ignore[union-attr]
+        if path not in cache:
+            source = self.env.loader.get_source(self.env, path)[0]  # type: ignore[union-attr]
             pairs = (
                 line.split("=", 1) for line in source.splitlines() if "=" in line and not line.startswith("#")
             )
-            cache[language] = {k.strip(): v.strip() for k, v in pairs}
-        return cache[language]
+            cache[path] = {k.strip(): v.strip() for k, v in pairs}
+        return cache[path]
 
     def _common(self, language: str) -> dict[str, Any]:
         return {
