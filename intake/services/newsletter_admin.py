@@ -244,6 +244,7 @@ async def _unsubscribe_batch(
             subscriptions[subscription.subject_id].append(subscription)
         granted = await uow.newsletter.granted({s.pseudonym for s in persons.values()})
         departure = Departure()
+        suppressed_here = set(indexes)  # the batch's addresses, suppressed below
         done: set[uuid.UUID] = set()
         for (line, _), index in zip(batch, indexes, strict=True):
             removal = Removal.UNKNOWN
@@ -263,7 +264,7 @@ async def _unsubscribe_batch(
                         evidence=f"{source} line {line}",
                         actor=Actor.OPERATOR,
                         reason=reason,
-                        already_suppressed=set(indexes),
+                        already_suppressed=suppressed_here,
                     )
                     done.add(subject_id)
                 if changed:
