@@ -18,7 +18,6 @@ from bot.i18n import Talk
 from bot.middlewares import Answer, Person
 from bot.routers.common import Blueprint, hex_id, settle, tell
 from intake.core import Core
-from intake.messages import Action
 from intake.services import matching
 
 router = Blueprint("coach")
@@ -77,12 +76,6 @@ async def open_offers(message: Message, core: Core, talk: Talk, person: Person) 
         return
     offers = await matching.open_offers(core, coach.id)
     await message.answer(talk("offers", count=len(offers)))
-    label = core.texts.label
     for offer in offers:
-        buttons = keyboards.actions(
-            (
-                Action("offer.accept", offer.offer_id.hex, label("offer.accept", talk.language)),
-                Action("offer.decline", offer.offer_id.hex, label("offer.decline", talk.language)),
-            )
-        )
+        buttons = keyboards.actions(matching.chat_offer_actions(core, offer.offer_id, talk.language))
         await tell(message, talk("offer_listed", offer=offer), buttons)

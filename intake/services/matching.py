@@ -65,13 +65,19 @@ async def lock_request(uow: UnitOfWork, request_id: uuid.UUID) -> IntakeRequest 
     )
 
 
+def chat_offer_actions(core: Core, offer_id: uuid.UUID, language: str) -> tuple[Action, ...]:
+    """Accept and decline, as buttons in a chat."""
+    label = core.texts.label
+    return (
+        Action("offer.accept", offer_id.hex, label("offer.accept", language)),
+        Action("offer.decline", offer_id.hex, label("offer.decline", language)),
+    )
+
+
 def offer_actions(core: Core, coach: Coach, offer: Offer) -> tuple[Action, ...]:
     label = core.texts.label
     if outbox.coach_channel(coach) is Channel.TELEGRAM:
-        return (
-            Action("offer.accept", offer.id.hex, label("offer.accept", coach.locale)),
-            Action("offer.decline", offer.id.hex, label("offer.decline", coach.locale)),
-        )
+        return chat_offer_actions(core, offer.id, coach.locale)
     return (
         Action("offer.open", offer.id.hex, label("offer.open", coach.locale), core.links.offer(offer.id.hex)),
     )
