@@ -195,7 +195,7 @@ class Ledger:
                 return LedgerReport(
                     event.seq - 1, BrokenEvent(event.seq, ident, "previous hash does not match")
                 )
-            if compute_hash(event_content(event), prev_hash) != event.hash:
+            if not verify_event(event):  # its prev_hash is the chain's, checked above
                 return LedgerReport(
                     event.seq - 1, BrokenEvent(event.seq, ident, "content does not match its hash")
                 )
