@@ -8,7 +8,8 @@ crashed loses its lease and the message is processed again, from the start.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,16 @@ from consent_store.models import (
     IntakeRequest,
     Subject,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class KnownSender:
+    """The active subject behind an e-mail address, and that address's contact point."""
+
+    subject_id: uuid.UUID
+    pseudonym: str
+    locale: str
+    point_id: uuid.UUID
 
 
 class InboundRepository:
@@ -230,14 +241,14 @@ class InboundRepository:
         )
         return {ref for ref in rows.all() if ref}
 
-    async def email_contacts(self, indexes: Iterable[str]) -> dict[str, tuple[Subject, ContactPoint]]:
+    async def email_contacts(self, indexes: Iterable[str]) -> dict[str, KnownSender]:
         """The active subject behind each e-mail address (by blind index), with that contact
         point; the most recently active subject if several."""
         wanted = list(indexes)
         if not wanted:
             return {}
         rows = await self.session.execute(
-            select(ContactPoint, Subject)
+            select(ContactPoint.blind_index, Subject.id, Subject.pseudonym, Subject.locale, ContactPoint.id)
             .join(Subject, Subject.id == ContactPoint.subject_id)
             .where(
                 ContactPoint.kind == ContactKind.EMAIL,
@@ -246,7 +257,21 @@ class InboundRepository:
             )
             .order_by(Subject.last_active_at)
         )
-        return {point.blind_index: (subject, point) for point, subject in rows.all()}  # latest wins
+        return {index: KnownSender(*sender) for index, *sender in rows.all()}  # latest wins
+
+    async def touch_senders(
+        self, locales: Mapping[uuid.UUID, str], points: Iterable[uuid.UUID], now: datetime
+    ) -> None:
+        """Subjects who just wrote: active now, answered in ``locales``' language; and the
+        contact points they wrote from reachable again."""
+        if locales:
+            await self.session.execute(
+                update(Subject),
+                [{"id": key, "locale": locale, "last_active_at": now} for key, locale in locales.items()],
+            )
+        reached = [{"id": key, "unreachable": False} for key in points]
+        if reached:
+            await self.session.execute(update(ContactPoint), reached)
 
     async def pseudonyms_taken(self, pseudonyms: Sequence[str]) -> set[str]:
         rows = await self.session.scalars(select(Subject.pseudonym).where(Subject.pseudonym.in_(pseudonyms)))

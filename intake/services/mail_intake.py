@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import select
 
 from consent_store.enums import Channel, ContactKind, OutboxState, RecipientKind
-from consent_store.inbound import InboundRepository
-from consent_store.models import AutoReply, ContactPoint, IntakeRequest, OutboxMessage, Subject
+from consent_store.inbound import InboundRepository, KnownSender
+from consent_store.models import AutoReply, IntakeRequest, OutboxMessage, Subject
 from consent_store.unit_of_work import UnitOfWork
 from intake import contacts, identifiers
 from intake.contacts import ContactValue, InvalidEmail
@@ -227,22 +227,94 @@ async def _read(
 _ANALYSE_AT_ONCE = 16
 
 
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What the database says that decides a batch's outcomes and rows."""
+
+    replies: Mapping[str, int]  # automatic answers per address (blind index) in the last day
+    seen_refs: frozenset[str]  # the batch's Message-IDs that requests were made from before
+    known: Mapping[str, KnownSender]  # the active subject behind each address
+
+
+@dataclass(slots=True)
+class _Built:
+    """A batch worked out: each mail's outcome and the rows to write."""
+
+    results: dict[uuid.UUID, Answered]
+    rows: list[object]  # new subjects, their keys and contact points, drafts, auto-reply log
+    answers: list[dict[str, Any]]  # outbox rows
+    locales: dict[uuid.UUID, str]  # subjects who wrote before: their language from now on
+    reached: set[uuid.UUID]  # their contact points, reachable again
+    pseudonyms: list[str]  # the new subjects' pseudonyms
+    references: list[str]  # the drafts' references
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerPlan:
+    """A batch of mails to intake@ worked out against a snapshot of the database, before the
+    transaction that writes it (``commit_answers``)."""
+
+    batch: Sequence[tuple[Claim, IncomingMail]]
+    senders: Mapping[uuid.UUID, ContactValue | None]
+    read: Mapping[uuid.UUID, _Read]
+    now: datetime
+    facts: _Facts
+    built: _Built
+
+
+async def plan_answers(core: Core, batch: Sequence[tuple[Claim, IncomingMail]]) -> AnswerPlan:
+    """The CPU work of answering a batch (anonymising, rendering, encrypting), done outside
+    the writing transaction: on SQLite that transaction holds the one write lock, which the
+    SMTP server needs for every mail it accepts."""
+    senders = {claimed.id: sender_address(mail.from_address, mail.envelope_sender) for claimed, mail in batch}
+    read = await _read(core, batch, senders)
+    now = core.clock.now()
+    async with core.reader() as uow:
+        queue = InboundRepository(uow.session)
+        facts = await _facts(core, queue, batch, senders, now)
+        built = await _build(
+            uow, core, batch, senders, read, facts, {claimed.id for claimed, _ in batch}, queue, now
+        )
+    return AnswerPlan(batch, senders, read, now, facts, built)
+
+
+async def commit_answers(core: Core, plan: AnswerPlan) -> list[Answered]:
+    """Write a planned batch in one transaction that also marks each mail processed. The facts
+    the plan rests on are read again under the transaction's locks; if any changed meanwhile
+    (another worker, a new subject, an erasure, a claim lost), the batch is worked out again
+    inside the transaction."""
+    batch, now = plan.batch, plan.now
+    async with core.uow() as uow:
+        queue = InboundRepository(uow.session)
+        held = await mail_queue.finish_many_in(uow, core, [claimed for claimed, _ in batch])
+        await queue.serialise_all(_indexes(core, plan.senders))
+        facts = await _facts(core, queue, batch, plan.senders, now)
+        built = plan.built
+        if (
+            len(held) < len(batch)
+            or facts != plan.facts
+            or (built.pseudonyms and await queue.pseudonyms_taken(built.pseudonyms))
+            or (built.references and await queue.references_taken(built.references))
+        ):
+            built = await _build(uow, core, batch, plan.senders, plan.read, facts, held, queue, now)
+        await uow.insert_all(built.rows)
+        await outbox.insert_all(uow, core, built.answers)
+        await queue.touch_senders(built.locales, built.reached, now)
+        await queue.record_outcomes({key: answered.outcome[:32] for key, answered in built.results.items()})
+        await uow.commit()
+    return [built.results[claimed.id] for claimed, _ in batch]
+
+
 async def answer_requests(core: Core, batch: Sequence[tuple[Claim, IncomingMail]]) -> list[Answered]:
     """Answer mails to intake@: each becomes a draft held for confirmation (original encrypted,
     anonymised text, topic guessed) with the automatic answer queued in the outbox; or nothing,
     for automatic mail (RFC 3834), a sender we cannot answer, a Message-ID we made a request of
     before, or beyond ``auto_replies_per_day`` answers to one address.
 
-    One transaction for the batch, which also marks each mail processed. If it fails, each mail
-    is tried alone, so that one bad mail is retried later (with backoff) without the others.
-    The anonymiser runs before the transaction (it is most of the CPU work)."""
-    senders = {claimed.id: sender_address(mail.from_address, mail.envelope_sender) for claimed, mail in batch}
-    read = await _read(core, batch, senders)
+    One transaction for the batch. If it fails, each mail is tried alone, so that one bad mail
+    is retried later (with backoff) without the others."""
     try:
-        async with core.uow() as uow:
-            results = await _answer_batch(uow, core, batch, senders, read)
-            await uow.commit()
-        return [results[claimed.id] for claimed, _ in batch]
+        return await commit_answers(core, await plan_answers(core, batch))
     except Exception:
         if len(batch) == 1:
             raise
@@ -260,35 +332,56 @@ async def answer_request(core: Core, claimed: Claim, mail: IncomingMail) -> Answ
     return (await answer_requests(core, [(claimed, mail)]))[0]
 
 
-async def _answer_batch(
+async def _facts(
+    core: Core,
+    queue: InboundRepository,
+    batch: Sequence[tuple[Claim, IncomingMail]],
+    senders: Mapping[uuid.UUID, ContactValue | None],
+    now: datetime,
+) -> _Facts:
+    """A query per kind of fact, for the whole batch."""
+    indexes = _indexes(core, senders)
+    refs = [ref for _, mail in batch if (ref := _source_ref(mail))]
+    return _Facts(
+        replies=await queue.replies_by_index(indexes, now - REPLY_WINDOW),
+        seen_refs=frozenset(await queue.source_refs_taken(refs)),
+        known=await queue.email_contacts(indexes),
+    )
+
+
+def _indexes(core: Core, senders: Mapping[uuid.UUID, ContactValue | None]) -> set[str]:
+    return {subjects.blind_index(core, address) for address in senders.values() if address is not None}
+
+
+def _source_ref(mail: IncomingMail) -> str | None:
+    return (mail.message_id or "").strip()[:255] or None
+
+
+async def _build(
     uow: UnitOfWork,
     core: Core,
     batch: Sequence[tuple[Claim, IncomingMail]],
     senders: Mapping[uuid.UUID, ContactValue | None],
     read: Mapping[uuid.UUID, _Read],
-) -> dict[uuid.UUID, Answered]:
-    # Everything the batch needs to know is read up front, a query per kind of fact, and every
-    # row is written by one flush at the commit: the cost per mail is in Python, not round trips.
+    facts: _Facts,
+    held: set[uuid.UUID],
+    queue: InboundRepository,
+    now: datetime,
+) -> _Built:
+    """Decide each mail's outcome and build the rows to write; ``uow`` for the subjects' data
+    keys only (it may be a reader), ``queue`` to draw free pseudonyms and references."""
     settings = core.settings
-    queue = InboundRepository(uow.session)
-    now = core.clock.now()
-    held = await mail_queue.finish_many_in(uow, core, [claimed for claimed, _ in batch])
-    indexes = {key: subjects.blind_index(core, a) for key, a in senders.items() if a is not None}
-    await queue.serialise_all(set(indexes.values()))
-    replies = await queue.replies_by_index(set(indexes.values()), now - REPLY_WINDOW)
-    refs = {claimed.id: (mail.message_id or "").strip()[:255] or None for claimed, mail in batch}
-    seen_refs = await queue.source_refs_taken([r for r in refs.values() if r])
-    known = await queue.email_contacts(set(indexes.values()))
     pseudonyms = await _free(queue.pseudonyms_taken, identifiers.pseudonym, len(batch))
     references = await _free(queue.references_taken, identifiers.request_reference, len(batch))
-
-    results: dict[uuid.UUID, Answered] = {}
+    replies, seen_refs = dict(facts.replies), set(facts.seen_refs)
+    built = _Built({}, [], [], {}, set(), [], [])
     todo: list[tuple[Claim, IncomingMail, ContactValue, str, str | None, _Read]] = []
     for claimed, mail in batch:
         if claimed.id not in held:
-            results[claimed.id] = Answered("claim_lost")
+            built.results[claimed.id] = Answered("claim_lost")
             continue
-        address, index, ref = senders[claimed.id], indexes.get(claimed.id), refs[claimed.id]
+        address, ref = senders[claimed.id], _source_ref(mail)
+        index = subjects.blind_index(core, address) if address is not None else None
         reason = why_no_answer(mail, settings.mail_domain)
         if reason is None and (address is None or index is None):
             reason = "no_sender"
@@ -298,55 +391,61 @@ async def _answer_batch(
         if reason is None and ref and ref in seen_refs:
             reason = "duplicate"
         if reason is not None or address is None or index is None:
-            results[claimed.id] = Answered(f"ignored:{reason}")
+            built.results[claimed.id] = Answered(f"ignored:{reason}")
             continue
         todo.append((claimed, mail, address, index, ref, read[claimed.id]))
         replies[index] = replies.get(index, 0) + 1
         if ref:
             seen_refs.add(ref)
 
-    # New rows are built first and written at the end with one INSERT per table, referenced
-    # rows first (subjects, their keys and contact points, requests, then the rest); a new
-    # subject gets the language its first mail gives it. Subjects that wrote before are
-    # loaded objects: their changes are written by the flush at the commit.
-    new_subjects: list[object] = []
+    # Rows are written in this order, referenced rows first: subjects, their keys and contact
+    # points, requests, the rest. A new subject gets the language its first mail gives it.
+    writers: dict[str, tuple[Subject, uuid.UUID]] = {}
     new_keys: list[object] = []
     new_points: list[object] = []
     for _, _, address, index, _, mail_read in todo:
-        if index not in known:
-            locale = mail_read.hint or settings.default_locale
-            subject = Subject(
-                id=uuid.uuid4(),
-                pseudonym=pseudonyms.pop(),
-                locale=_language(mail_read, locale),
-                created_at=now,
-                last_active_at=now,
-            )
-            new_keys.append(uow.new_subject_key(subject.id))
-            point = await subjects.new_contact(uow, core, subject, address, add=False)
-            known[index] = (subject, point)
-            new_subjects.append(subject)
-            new_points.append(point)
-    drafts: list[object] = []
-    sent: list[object] = []
-    answers: list[dict[str, Any]] = []
+        if index in writers:
+            continue
+        sender = facts.known.get(index)
+        if sender is not None:  # not written, only used to build the rows that refer to it
+            subject = Subject(id=sender.subject_id, pseudonym=sender.pseudonym, locale=sender.locale)
+            writers[index] = (subject, sender.point_id)
+            built.reached.add(sender.point_id)
+            continue
+        locale = mail_read.hint or settings.default_locale
+        subject = Subject(
+            id=uuid.uuid4(),
+            pseudonym=pseudonyms.pop(),
+            locale=_language(mail_read, locale),
+            created_at=now,
+            last_active_at=now,
+        )
+        built.pseudonyms.append(subject.pseudonym)
+        new_keys.append(uow.new_subject_key(subject.id))
+        point = await subjects.new_contact(uow, core, subject, address, add=False)
+        writers[index] = (subject, point.id)
+        built.rows.append(subject)
+        new_points.append(point)
+    built.rows += new_keys + new_points
+    log: list[object] = []
     for position, (claimed, mail, _, index, ref, mail_read) in enumerate(todo):
         if position % 8 == 7:
-            await asyncio.sleep(0)  # a batch is CPU work: let the SMTP sessions run in between
-        subject, point = known[index]
-        point.unreachable = False  # they just wrote from it
-        results[claimed.id], answer, draft = await _answer(
-            uow, core, subject, point, mail, mail_read, ref, references.pop(), now
+            await asyncio.sleep(0)  # a batch is CPU work: let other tasks run in between
+        subject, point_id = writers[index]
+        reference = references.pop()
+        answered, answer, draft = await _answer(
+            uow, core, subject, point_id, mail, mail_read, ref, reference, now
         )
-        answers.append(answer)
+        built.results[claimed.id] = answered
+        built.answers.append(answer)
         if draft is not None:
-            drafts.append(draft)
-        sent.append(AutoReply(address_index=index, sent_at=now))
-    await uow.insert_all([*new_subjects, *new_keys, *new_points, *drafts, *sent])
-    await uow.session.flush()
-    await outbox.insert_all(uow, core, answers)
-    await queue.record_outcomes({key: answered.outcome[:32] for key, answered in results.items()})
-    return results
+            built.rows.append(draft)
+            built.references.append(reference)
+        log.append(AutoReply(address_index=index, sent_at=now))
+        if index in facts.known:
+            built.locales[subject.id] = subject.locale
+    built.rows += log
+    return built
 
 
 def _language(read: _Read, locale: str) -> str:
@@ -374,7 +473,7 @@ async def _answer(
     uow: UnitOfWork,
     core: Core,
     subject: Subject,
-    point: ContactPoint,
+    point_id: uuid.UUID,
     mail: IncomingMail,
     read: _Read,
     source_ref: str | None,
@@ -411,7 +510,7 @@ async def _answer(
             language=hint,
             hold_for_confirmation=True,
             source_ref=source_ref,
-            contact_point_id=point.id,
+            contact_point_id=point_id,
             reference=reference,
             flush=False,
             analysis=read.analysis,
