@@ -266,8 +266,16 @@ async def plan_answers(core: Core, batch: Sequence[tuple[Claim, IncomingMail]]) 
     """The CPU work of answering a batch (anonymising, rendering, encrypting), done outside
     the writing transaction: on SQLite that transaction holds the one write lock, which the
     SMTP server needs for every mail it accepts."""
-    senders = {claimed.id: sender_address(mail.from_address, mail.envelope_sender) for claimed, mail in batch}
-    read = await _read(core, batch, senders)
+    senders = _senders(batch)
+    return await _plan(core, batch, senders, await _read(core, batch, senders))
+
+
+async def _plan(
+    core: Core,
+    batch: Sequence[tuple[Claim, IncomingMail]],
+    senders: Mapping[uuid.UUID, ContactValue | None],
+    read: Mapping[uuid.UUID, _Read],
+) -> AnswerPlan:
     now = core.clock.now()
     async with core.reader() as uow:
         queue = InboundRepository(uow.session)
@@ -276,6 +284,10 @@ async def plan_answers(core: Core, batch: Sequence[tuple[Claim, IncomingMail]]) 
             uow, core, batch, senders, read, facts, {claimed.id for claimed, _ in batch}, queue, now
         )
     return AnswerPlan(batch, senders, read, now, facts, built)
+
+
+def _senders(batch: Sequence[tuple[Claim, IncomingMail]]) -> dict[uuid.UUID, ContactValue | None]:
+    return {claimed.id: sender_address(mail.from_address, mail.envelope_sender) for claimed, mail in batch}
 
 
 async def commit_answers(core: Core, plan: AnswerPlan) -> list[Answered]:
@@ -312,16 +324,20 @@ async def answer_requests(core: Core, batch: Sequence[tuple[Claim, IncomingMail]
     before, or beyond ``auto_replies_per_day`` answers to one address.
 
     One transaction for the batch. If it fails, each mail is tried alone, so that one bad mail
-    is retried later (with backoff) without the others."""
+    is retried later (with backoff) without the others; the anonymiser's work is kept."""
+    senders = _senders(batch)
+    read = await _read(core, batch, senders)
     try:
-        return await commit_answers(core, await plan_answers(core, batch))
+        return await commit_answers(core, await _plan(core, batch, senders, read))
     except Exception:
         if len(batch) == 1:
             raise
     answered = []
     for claimed, mail in batch:
+        alone = [(claimed, mail)]
         try:
-            answered.append(await answer_request(core, claimed, mail))
+            plan = await _plan(core, alone, {claimed.id: senders[claimed.id]}, read)
+            answered.extend(await commit_answers(core, plan))
         except Exception as exc:
             await mail_queue.retry_later(core, claimed, type(exc).__name__)
             answered.append(Answered(f"error:{type(exc).__name__}"))

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from consent_store.models import InboundKind, InboundMail, IntakeRequest, OutboxMessage
 from intake.core import Core
@@ -21,6 +20,7 @@ from tests.conftest import make_settings
 from tests.support.mail import (
     INTAKE,
     MailService,
+    execute_sql,
     mail_fixture,
     message,
     rows,
@@ -49,18 +49,12 @@ _REPAIR = {
 }
 
 
-async def _execute(core: Core, statements: list[str]) -> None:
-    async with core.engine.begin() as connection:
-        for statement in statements:
-            await connection.execute(text(statement))
-
-
 async def test_database_failure_while_storing_gives_451_and_no_trace(mail: MailService, core: Core) -> None:
     dialect = core.engine.dialect.name
     raw = message("Ik zoek een coach.")
     # Two recipients: the first row is written, the second fails. Neither may remain.
     to = [INTAKE, "bounces@intake.test"]
-    await _execute(core, _FAIL_ON_BOUNCE[dialect])
+    await execute_sql(core, _FAIL_ON_BOUNCE[dialect])
     try:
         reply = await mail.send(raw, to=to)
         assert (reply.code, reply.text) == (451, "4.3.0 Temporary failure, please try again later")
@@ -72,7 +66,7 @@ async def test_database_failure_while_storing_gives_451_and_no_trace(mail: MailS
         finally:
             await client.quit()
     finally:
-        await _execute(core, _REPAIR[dialect])
+        await execute_sql(core, _REPAIR[dialect])
 
     retry = await mail.send(raw, to=to)  # what the sending server does after a 451
     assert retry.code == 250

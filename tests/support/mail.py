@@ -256,3 +256,12 @@ async def rows(core: Core, model: Any) -> list[Any]:
 
     async with core.uow() as uow:
         return list((await uow.session.scalars(select(model))).all())
+
+
+async def execute_sql(core: Core, statements: Sequence[str]) -> None:
+    """Run SQL on the test's database outside the service (to make it fail, or repair it)."""
+    from sqlalchemy import text
+
+    async with core.engine.begin() as connection:
+        for statement in statements:
+            await connection.execute(text(statement))

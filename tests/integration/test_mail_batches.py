@@ -1,18 +1,32 @@
-"""A batch of mails to intake@ is worked out against a snapshot of the database, outside the
-writing transaction, and written afterwards (``plan_answers`` then ``commit_answers``). What
-changes in between must not make the written batch wrong: here it really changes, through the
-service layer, between the two steps."""
+"""The worker answers mails to intake@ in batches. A batch is worked out against a snapshot of
+the database, outside the writing transaction, and written afterwards (``plan_answers`` then
+``commit_answers``). What changes in between must not make the written batch wrong: here it
+really changes, through the service layer, between the two steps. A mail that makes its batch
+fail is retried alone, later, without holding up the others."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
+import pytest
+
 from consent_store.enums import Actor, Channel
-from consent_store.models import ContactPoint, InboundKind, IntakeRequest, Subject
+from consent_store.models import ContactPoint, InboundKind, InboundMail, InboundState, IntakeRequest, Subject
 from intake.core import Core
+from intake.ports import AnalysisLike, AnonymiserPort
 from intake.services import mail_intake, mail_queue, privacy
 from intake.services.mail_intake import IncomingMail
 from intake.services.mail_queue import Claim
 from mail_ingest import parse
-from tests.support.mail import MailService, body_text, mail_fixture, message, rows, settings_fixture
+from tests.support.mail import (
+    MailService,
+    body_text,
+    execute_sql,
+    mail_fixture,
+    message,
+    rows,
+    settings_fixture,
+)
 
 USES_FIXTURES = (mail_fixture, settings_fixture)  # pytest finds them by name: mail, settings
 
@@ -87,3 +101,59 @@ async def test_a_sender_erased_meanwhile_gets_a_new_subject_and_a_readable_answe
     await mail.dispatcher.run_once()
     (reply,) = mail.new_mail()
     assert "sollicitatiebrief" in body_text(reply)
+
+
+_FAIL_ON_TEXT = {
+    "sqlite": [
+        """CREATE TRIGGER fail_text BEFORE INSERT ON intake_requests
+           WHEN NEW.anonymised_text LIKE '%kapotte%' BEGIN SELECT RAISE(ABORT, 'disk full'); END"""
+    ],
+    "postgresql": [
+        """CREATE FUNCTION fail_text() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN IF NEW.anonymised_text LIKE '%kapotte%' THEN RAISE EXCEPTION 'disk full'; END IF;
+           RETURN NEW; END $$""",
+        """CREATE TRIGGER fail_text BEFORE INSERT ON intake_requests
+           FOR EACH ROW EXECUTE FUNCTION fail_text()""",
+    ],
+}
+
+
+class _Counting:
+    """The real anonymiser, counting the texts it analyses."""
+
+    def __init__(self, inner: AnonymiserPort) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+
+    def analyse(self, text: str, language: str | None = None) -> AnalysisLike:
+        self.texts.append(text)
+        return self.inner.analyse(text, language)
+
+    def analyse_many(self, items: Iterable[tuple[str, str | None]]) -> Sequence[AnalysisLike]:
+        items = list(items)
+        self.texts += [text for text, _ in items]
+        return self.inner.analyse_many(items)  # type: ignore[attr-defined, no-any-return]
+
+
+async def test_a_mail_that_breaks_its_batch_is_retried_later_and_the_others_are_answered(
+    mail: MailService, core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await mail.smtp.stop_worker()
+    bodies = ("Ik zoek een coach voor mijn loopbaan.", "Een kapotte planning.", "Hulp bij solliciteren.")
+    for number, body in enumerate(bodies):
+        assert (await mail.send(message(body, sender=f"k{number}@example.org"))).code == 250
+    await execute_sql(core, _FAIL_ON_TEXT[core.engine.dialect.name])  # the database refuses one
+    counting = _Counting(core.anonymiser)
+    monkeypatch.setattr(core, "_anonymiser", counting)
+    claimed = await mail_queue.claim(core, [InboundKind.REQUEST])
+    batch = [(c.claim, parse.request(c.raw, c.mail_from)) for c in claimed]
+    assert len(batch) == 3
+
+    outcomes = [answered.outcome for answered in await mail_intake.answer_requests(core, batch)]
+    assert sorted(outcome.split(":")[0] for outcome in outcomes) == ["draft", "draft", "error"]
+    assert len(counting.texts) == 3  # each text analysed once, also when tried alone
+    stored = await rows(core, IntakeRequest)
+    assert len(stored) == 2 and not any("kapotte" in r.anonymised_text for r in stored)
+    assert len(await rows(core, Subject)) == 2  # nothing of the failed mail's transaction stays
+    (queued,) = [row for row in await rows(core, InboundMail) if row.state is not InboundState.DONE]
+    assert queued.state is InboundState.QUEUED and queued.raw is not None and queued.last_error
