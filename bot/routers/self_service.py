@@ -60,20 +60,22 @@ async def withdraw_consent(
     if subject_id is None or callback_data.purpose not in {p.value for p in Purpose}:
         answer.say(talk("alert/stale"), alert=True)
         return
-    purpose = Purpose(callback_data.purpose)
-    withdrawn: tuple[str, ...] = ()
-    if purpose is Purpose.NEWSLETTER:
-        changed = await newsletter.unsubscribe(
-            core, subject_id=subject_id, channel=Channel.TELEGRAM, evidence=evidence
-        )
-    else:
-        outcome = await consent.withdraw(
-            core, subject_id=subject_id, purpose=purpose, channel=Channel.TELEGRAM, evidence=evidence
-        )
-        changed, withdrawn = outcome.changed, outcome.withdrawn_requests
+    outcome = await consent.withdraw(
+        core,
+        subject_id=subject_id,
+        purpose=Purpose(callback_data.purpose),
+        channel=Channel.TELEGRAM,
+        evidence=evidence,
+    )
     await settle(callback)
     await tell(
-        callback, talk("consent_withdrawn", purpose=purpose.value, changed=changed, requests=withdrawn)
+        callback,
+        talk(
+            "consent_withdrawn",
+            purpose=callback_data.purpose,
+            changed=outcome.changed,
+            requests=outcome.withdrawn_requests,
+        ),
     )
 
 

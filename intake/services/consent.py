@@ -160,8 +160,16 @@ async def withdraw_in(
     reason: str | None,
 ) -> Withdrawal:
     """Withdraw inside an existing unit of work, with the consequences the purpose has."""
-    from intake.services import requests  # the two modules call each other
+    from intake.services import newsletter, requests  # these modules call this one
 
+    if purpose is Purpose.NEWSLETTER:
+        # Leaving the newsletter: withdrawn in the ledger, the address suppressed, queued
+        # mails cancelled; also ends a sign-up that was not confirmed yet (nothing granted).
+        changed = await newsletter.unsubscribe_in(
+            uow, core, subject, channel=channel, evidence=evidence, actor=actor, reason=reason
+        )
+        subject.last_active_at = core.clock.now()
+        return Withdrawal(changed, ())
     if not await uow.ledger.is_granted(subject.pseudonym, purpose):
         return Withdrawal(False, ())
     await append(
@@ -182,12 +190,6 @@ async def withdraw_in(
         await requests.scrub_special_texts(uow, subject)
     elif purpose is Purpose.CONTACT_HANDOVER:
         withdrawn = await requests.withdraw_live(uow, core, subject, reason="consent", special_only=False)
-    elif purpose is Purpose.NEWSLETTER:  # the same as unsubscribing: suppressed, queued mails cancelled
-        from intake.services import newsletter  # it calls this module
-
-        await newsletter.unsubscribe_in(
-            uow, core, subject, channel=channel, evidence=evidence, actor=actor, reason=reason
-        )
     subject.last_active_at = core.clock.now()
     return Withdrawal(True, withdrawn)
 

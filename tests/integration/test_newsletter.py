@@ -427,6 +427,22 @@ async def test_withdrawing_the_newsletter_consent_elsewhere_is_unsubscribing(cor
     ]
 
 
+async def test_withdrawing_the_newsletter_consent_ends_a_sign_up_not_yet_confirmed(core: Core) -> None:
+    await newsletter.subscribe_email(
+        core, address="pending@example.org", language="nl", shown=shown(core), evidence="form"
+    )
+    ref = await subjects.lookup(core, contacts.email("pending@example.org"))
+    assert ref is not None
+    outcome = await consent.withdraw(
+        core, subject_id=ref.id, purpose=Purpose.NEWSLETTER, channel=Channel.TELEGRAM, evidence="button"
+    )
+    assert outcome.changed
+    assert (await subscription_of(core, ref.id)).state is NewsletterState.UNSUBSCRIBED
+    [(row, _)] = await outbox_messages(core, newsletter.CONFIRM_KIND)
+    assert row.state is OutboxState.CANCELLED  # the confirmation link is not sent after all
+    assert await newsletter_events(core, ref.pseudonym) == []  # nothing was granted to withdraw
+
+
 async def test_an_erased_subscriber_stays_suppressed_and_old_links_do_nothing(core: Core) -> None:
     who = await email_subscriber(core, "erase@example.org")
     await privacy.erase(
