@@ -2,8 +2,10 @@
 with an automatic answer showing what coaches would see and the confirmation link; delivery
 reports and complaints to bounces@ mark an address undeliverable and take it off the newsletter.
 
-Each function does its whole work in the transaction that also marks the queued message done
-(``mail_queue.finish_in``), so a message is processed exactly once.
+Each function writes its work in the transaction that also marks the queued message done
+(``mail_queue.finish_in``), so a message is processed exactly once. Requests are worked out
+before that transaction (``plan_answers``), which then checks that what they rest on still
+holds (``commit_answers``).
 """
 
 from __future__ import annotations
