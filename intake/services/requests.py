@@ -38,20 +38,15 @@ class Preview:
     categories: tuple[str, ...]
     needs_special_consent: bool
 
+    # A preview stands in for the anonymiser's analysis of its text (``AnalysisLike``), so that
+    # coaches get exactly what the candidate saw.
+    @property
+    def redacted(self) -> str:
+        return self.anonymised
 
-@dataclass(frozen=True, slots=True)
-class _Shown:
-    """A preview standing in for the anonymiser's analysis of the same text."""
-
-    language: str
-    redacted: str
-    special_category: bool
-    categories: tuple[str, ...]
-    spans: tuple[()] = ()
-
-    @classmethod
-    def of(cls, preview: Preview) -> _Shown:
-        return cls(preview.language, preview.anonymised, preview.special_category, preview.categories)
+    @property
+    def spans(self) -> tuple[()]:
+        return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +283,7 @@ async def submit_new(
     text = _check_text(core, text)
     # The anonymiser is the costly part, and needs nothing from the database: not while
     # holding the write lock (SQLite).
-    analysis = _Shown.of(shown) if shown is not None else core.anonymiser.analyse(text, language)
+    analysis = shown if shown is not None else core.anonymiser.analyse(text, language)
     async with core.uow() as uow:
         subject = await subjects.get(uow, subject_id)
         request, _ = await _create_draft(
