@@ -258,6 +258,7 @@ class AnswerPlan:
 
     batch: Sequence[tuple[Claim, IncomingMail]]
     senders: Mapping[uuid.UUID, ContactValue | None]
+    indexes: Mapping[uuid.UUID, str]  # each sender's blind index, by mail
     read: Mapping[uuid.UUID, _Read]
     now: datetime
     facts: _Facts
@@ -279,13 +280,15 @@ async def _plan(
     read: Mapping[uuid.UUID, _Read],
 ) -> AnswerPlan:
     now = core.clock.now()
+    indexes = {
+        key: subjects.blind_index(core, address) for key, address in senders.items() if address is not None
+    }
     async with core.reader() as uow:
         queue = InboundRepository(uow.session)
-        facts = await _facts(core, queue, batch, senders, now)
-        built = await _build(
-            uow, core, batch, senders, read, facts, {claimed.id for claimed, _ in batch}, queue, now
-        )
-    return AnswerPlan(batch, senders, read, now, facts, built)
+        facts = await _facts(queue, batch, indexes, now)
+        held = {claimed.id for claimed, _ in batch}
+        built = await _build(uow, core, batch, senders, indexes, read, facts, held, queue, now)
+    return AnswerPlan(batch, senders, indexes, read, now, facts, built)
 
 
 def _senders(batch: Sequence[tuple[Claim, IncomingMail]]) -> dict[uuid.UUID, ContactValue | None]:
@@ -301,8 +304,8 @@ async def commit_answers(core: Core, plan: AnswerPlan) -> list[Answered]:
     async with core.uow() as uow:
         queue = InboundRepository(uow.session)
         held = await mail_queue.finish_many_in(uow, core, [claimed for claimed, _ in batch])
-        await queue.serialise_all(_indexes(core, plan.senders))
-        facts = await _facts(core, queue, batch, plan.senders, now)
+        await queue.serialise_all(set(plan.indexes.values()))
+        facts = await _facts(queue, batch, plan.indexes, now)
         built = plan.built
         if (
             len(held) < len(batch)
@@ -310,7 +313,9 @@ async def commit_answers(core: Core, plan: AnswerPlan) -> list[Answered]:
             or (built.pseudonyms and await queue.pseudonyms_taken(built.pseudonyms))
             or (built.references and await queue.references_taken(built.references))
         ):
-            built = await _build(uow, core, batch, plan.senders, plan.read, facts, held, queue, now)
+            built = await _build(
+                uow, core, batch, plan.senders, plan.indexes, plan.read, facts, held, queue, now
+            )
         await uow.insert_all(built.rows)
         await outbox.insert_all(uow, core, built.answers)
         await queue.touch_senders(built.locales, built.reached, now)
@@ -351,24 +356,19 @@ async def answer_request(core: Core, claimed: Claim, mail: IncomingMail) -> Answ
 
 
 async def _facts(
-    core: Core,
     queue: InboundRepository,
     batch: Sequence[tuple[Claim, IncomingMail]],
-    senders: Mapping[uuid.UUID, ContactValue | None],
+    indexes: Mapping[uuid.UUID, str],
     now: datetime,
 ) -> _Facts:
     """A query per kind of fact, for the whole batch."""
-    indexes = _indexes(core, senders)
+    wanted = set(indexes.values())
     refs = [ref for _, mail in batch if (ref := _source_ref(mail))]
     return _Facts(
-        replies=await queue.replies_by_index(indexes, now - REPLY_WINDOW),
+        replies=await queue.replies_by_index(wanted, now - REPLY_WINDOW),
         seen_refs=frozenset(await queue.source_refs_taken(refs)),
-        known=await queue.email_contacts(indexes),
+        known=await queue.email_contacts(wanted),
     )
-
-
-def _indexes(core: Core, senders: Mapping[uuid.UUID, ContactValue | None]) -> set[str]:
-    return {subjects.blind_index(core, address) for address in senders.values() if address is not None}
 
 
 def _source_ref(mail: IncomingMail) -> str | None:
@@ -380,6 +380,7 @@ async def _build(
     core: Core,
     batch: Sequence[tuple[Claim, IncomingMail]],
     senders: Mapping[uuid.UUID, ContactValue | None],
+    indexes: Mapping[uuid.UUID, str],
     read: Mapping[uuid.UUID, _Read],
     facts: _Facts,
     held: set[uuid.UUID],
@@ -389,8 +390,6 @@ async def _build(
     """Decide each mail's outcome and build the rows to write; ``uow`` for the subjects' data
     keys only (it may be a reader), ``queue`` to draw free pseudonyms and references."""
     settings = core.settings
-    pseudonyms = await _free(queue.pseudonyms_taken, identifiers.pseudonym, len(batch))
-    references = await _free(queue.references_taken, identifiers.request_reference, len(batch))
     replies, seen_refs = dict(facts.replies), set(facts.seen_refs)
     built = _Built({}, [], [], {}, set(), [], [])
     todo: list[tuple[Claim, IncomingMail, ContactValue, str, str | None, _Read]] = []
@@ -398,8 +397,7 @@ async def _build(
         if claimed.id not in held:
             built.results[claimed.id] = Answered("claim_lost")
             continue
-        address, ref = senders[claimed.id], _source_ref(mail)
-        index = subjects.blind_index(core, address) if address is not None else None
+        address, index, ref = senders[claimed.id], indexes.get(claimed.id), _source_ref(mail)
         reason = why_no_answer(mail, settings.mail_domain)
         if reason is None and (address is None or index is None):
             reason = "no_sender"
@@ -418,6 +416,9 @@ async def _build(
 
     # Rows are written in this order, referenced rows first: subjects, their keys and contact
     # points, requests, the rest. A new subject gets the language its first mail gives it.
+    new_senders = {index for _, _, _, index, _, _ in todo if index not in facts.known}
+    pseudonyms = await _free(queue.pseudonyms_taken, identifiers.pseudonym, len(new_senders))
+    references = await _free(queue.references_taken, identifiers.request_reference, len(todo))
     writers: dict[str, tuple[Subject, uuid.UUID]] = {}
     new_keys: list[object] = []
     new_points: list[object] = []
