@@ -36,12 +36,16 @@ class _Child:
         self.pool = pool
         self.number = number
         self.process: asyncio.subprocess.Process | None = None
-        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.ready.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved
+        self.ready = self._not_ready()
+
+    @staticmethod
+    def _not_ready() -> asyncio.Future[None]:
+        ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        ready.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved
+        return ready
 
     async def spawn(self) -> None:
-        self.ready = asyncio.get_running_loop().create_future()
-        self.ready.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved
+        self.ready = self._not_ready()
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
